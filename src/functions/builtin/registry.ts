@@ -1,8 +1,22 @@
 import type { BuiltinFunction } from "./builtin-function.ts";
 import { echo } from "./echo.ts";
+import { onlineDecrypt } from "./online-decrypt.ts";
+import { orderedSetIntersect } from "./ordered-set-intersect.ts";
+import { orderedSetJoin } from "./ordered-set-join.ts";
+import { passwordCheck } from "./password-check.ts";
+import { privateJoinAndCompute } from "./private-join-and-compute.ts";
+import { rsaSign } from "./rsa-sign.ts";
 
 /** Every built-in function, by its exact Teaclave name. */
-const builtins: readonly BuiltinFunction[] = [echo];
+const builtins: readonly BuiltinFunction[] = [
+  echo,
+  onlineDecrypt,
+  orderedSetIntersect,
+  orderedSetJoin,
+  passwordCheck,
+  privateJoinAndCompute,
+  rsaSign,
+];
 
 export const builtinFunctions: ReadonlyMap<string, BuiltinFunction> = new Map(
   builtins.map((builtin) => [builtin.name, builtin]),
