@@ -1,10 +1,12 @@
 import { Command } from "commander";
+import { registerFunctionRunCommand } from "./commands/function-run.ts";
 
 /** Builds the `cloister` command with every subcommand registered. */
 export function createProgram(): Command {
   const program = new Command("cloister")
     .description("Cloister: multi-party confidential computing, compatible with Apache Teaclave")
     .showHelpAfterError();
+  registerFunctionRunCommand(program);
   return program;
 }
 
