@@ -1,0 +1,165 @@
+/**
+ * The staged-file format: how plaintext waits on the executor's disk between download,
+ * function run and upload. The file is a sequence of chunks, each AES-256-GCM under a random
+ * key that exists only in the memory of one task:
+ *
+ *   chunk i = AES-256-GCM(key, nonce = u64 BE i ‖ u32 BE final, plaintext_i) ‖ 16-byte tag
+ *
+ * Every chunk but the last holds exactly 64 KiB of plaintext; the last one holds 0 to 64 KiB
+ * and has `final = 1`. Binding the index and the final flag into the nonce means chunks cannot
+ * be reordered, dropped or cut off at a chunk boundary without a tag failure. This is the
+ * STREAM construction of Hoang, Reyhanitabar, Rogaway and Vizár (CRYPTO 2015).
+ */
+import { createCipheriv, createDecipheriv } from "node:crypto";
+import { open, rm, stat } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
+import { CloisterError } from "../../common/errors.ts";
+
+/** Plaintext bytes per chunk. */
+export const stagedChunkSize = 64 * 1024;
+const tagSize = 16;
+const sealedChunkSize = stagedChunkSize + tagSize;
+export const stagedKeySize = 32;
+
+function chunkNonce(index: number, final: boolean): Buffer {
+  const nonce = Buffer.alloc(12);
+  nonce.writeBigUInt64BE(BigInt(index), 0);
+  nonce.writeUInt32BE(final ? 1 : 0, 8);
+  return nonce;
+}
+
+function stagedIntegrityError(cause?: unknown): CloisterError {
+  return new CloisterError("INTEGRITY", "staged file failed its integrity check", { cause });
+}
+
+/** Writes a new staged file; `close` must be called for the file to be readable. */
+export class StagedFileWriter {
+  readonly #handle: FileHandle;
+  readonly #path: string;
+  readonly #key: Uint8Array;
+  readonly #buffer = Buffer.alloc(stagedChunkSize);
+  #buffered = 0;
+  #index = 0;
+  #position = 0;
+  #size = 0;
+  #closed = false;
+
+  private constructor(handle: FileHandle, path: string, key: Uint8Array) {
+    this.#handle = handle;
+    this.#path = path;
+    this.#key = key;
+  }
+
+  /** Creates the file at `path`, which must not exist, encrypted under a 32-byte `key`. */
+  static async create(path: string, key: Uint8Array): Promise<StagedFileWriter> {
+    return new StagedFileWriter(await open(path, "wx"), path, key);
+  }
+
+  /** Number of plaintext bytes written so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async write(data: Uint8Array): Promise<void> {
+    let offset = 0;
+    while (offset < data.length) {
+      // A full buffer is sealed only once more data arrives, so the final chunk is never empty
+      // unless the whole file is.
+      if (this.#buffered === stagedChunkSize) await this.#seal(false);
+      const taken = Math.min(stagedChunkSize - this.#buffered, data.length - offset);
+      this.#buffer.set(data.subarray(offset, offset + taken), this.#buffered);
+      this.#buffered += taken;
+      this.#size += taken;
+      offset += taken;
+    }
+  }
+
+  /** Seals the final chunk and closes the file. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await this.#seal(true);
+    } finally {
+      await this.#handle.close();
+    }
+  }
+
+  /** Closes and removes the partly written file. */
+  async abort(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      await this.#handle.close().catch(() => undefined);
+    }
+    await rm(this.#path, { force: true });
+  }
+
+  async #seal(final: boolean): Promise<void> {
+    const cipher = createCipheriv("aes-256-gcm", this.#key, chunkNonce(this.#index, final));
+    const sealed = Buffer.concat([
+      cipher.update(this.#buffer.subarray(0, this.#buffered)),
+      cipher.final(),
+      cipher.getAuthTag(),
+    ]);
+    await this.#handle.write(sealed, 0, sealed.length, this.#position);
+    this.#position += sealed.length;
+    this.#index++;
+    this.#buffered = 0;
+  }
+}
+
+/** Number of plaintext bytes in a staged file of `length` bytes, or -1 when no length fits. */
+function plaintextSize(length: number): number {
+  if (length < tagSize) return -1;
+  const chunks = Math.max(1, Math.ceil(length / sealedChunkSize));
+  const last = length - (chunks - 1) * sealedChunkSize;
+  if (last < tagSize) return -1;
+  return length - chunks * tagSize;
+}
+
+/** Returns the plaintext size of the staged file at `path`, raising INTEGRITY for a bad length. */
+export async function stagedFileSize(path: string): Promise<number> {
+  const size = plaintextSize((await stat(path)).size);
+  if (size < 0) throw stagedIntegrityError();
+  return size;
+}
+
+/**
+ * Streams the plaintext of a staged file. Each chunk of at most 64 KiB is verified before it
+ * is returned; a failure raises CloisterError INTEGRITY.
+ */
+export async function* readStagedFile(path: string, key: Uint8Array): AsyncGenerator<Buffer> {
+  const handle = await open(path, "r");
+  try {
+    const length = (await handle.stat()).size;
+    const size = plaintextSize(length);
+    if (size < 0) throw stagedIntegrityError();
+    const chunks = Math.max(1, Math.ceil(length / sealedChunkSize));
+    const sealed = Buffer.allocUnsafe(sealedChunkSize);
+    for (let index = 0; index < chunks; index++) {
+      const final = index === chunks - 1;
+      const sealedLength = final ? length - index * sealedChunkSize : sealedChunkSize;
+      const { bytesRead } = await handle.read(sealed, 0, sealedLength, index * sealedChunkSize);
+      if (bytesRead !== sealedLength) throw stagedIntegrityError();
+      const ciphertextLength = sealedLength - tagSize;
+      let plaintext: Buffer;
+      try {
+        const decipher = createDecipheriv("aes-256-gcm", key, chunkNonce(index, final));
+        decipher.setAuthTag(sealed.subarray(ciphertextLength, sealedLength));
+        plaintext = Buffer.concat([
+          decipher.update(sealed.subarray(0, ciphertextLength)),
+          decipher.final(),
+        ]);
+      } catch (error) {
+        throw stagedIntegrityError(error);
+      }
+      if (plaintext.length > 0) yield plaintext;
+    }
+  } finally {
+    await handle.close();
+  }
+}
