@@ -1,0 +1,185 @@
+import { CloisterError } from "../../common/errors.ts";
+import type { ErrorCode } from "../../common/errors.ts";
+import type { SandboxChannel, SandboxReply } from "./sandbox-channel.ts";
+
+/** Options of a pool of sandboxes. */
+export interface SandboxPoolOptions<K> {
+  /** Name used in error messages, for example `Python`. */
+  readonly label: string;
+  /** Starts a sandbox for `key`; resolves once it can take jobs. */
+  readonly launch: (key: K) => Promise<SandboxChannel>;
+  /** Maximum number of live sandboxes, busy and idle together. */
+  readonly maxSandboxes: number;
+}
+
+/** Time limit and cancellation of one job. */
+export interface JobOptions {
+  /** Time from sending the job until the sandbox is killed. */
+  readonly timeoutMs: number;
+  readonly signal: AbortSignal;
+}
+
+interface Slot<K> {
+  readonly key: K;
+  readonly channel: SandboxChannel;
+  alive: boolean;
+  onReply: ((reply: SandboxReply) => void) | undefined;
+  onExit: ((reason: string) => void) | undefined;
+}
+
+/**
+ * A lazily filled pool of warm sandboxes (worker threads or child processes), keyed by their
+ * configuration, for example the memory cap. Each sandbox runs one job at a time. A sandbox
+ * that times out, is cancelled, crashes or requests retirement is killed and replaced on
+ * demand, so the pool stays usable after a runaway job.
+ */
+export class SandboxPool<K> {
+  readonly #options: SandboxPoolOptions<K>;
+  readonly #idle: Slot<K>[] = [];
+  readonly #waiters: (() => void)[] = [];
+  #live = 0;
+  #closed = false;
+
+  constructor(options: SandboxPoolOptions<K>) {
+    this.#options = options;
+  }
+
+  /** Runs `job` in a sandbox for `key` and returns the sandbox's result. */
+  async run(key: K, job: unknown, options: JobOptions): Promise<unknown> {
+    options.signal.throwIfAborted();
+    const slot = await this.#acquire(key, options.signal);
+    let keep = false;
+    try {
+      const reply = await this.#exchange(slot, job, options);
+      keep = reply.type !== "ready" && reply.retire !== true;
+      if (reply.type === "failed") {
+        throw new CloisterError(reply.code as ErrorCode, reply.message);
+      }
+      if (reply.type !== "done") {
+        throw new CloisterError(
+          "INTERNAL",
+          `the ${this.#options.label} sandbox sent an unexpected reply`,
+        );
+      }
+      return reply.result;
+    } finally {
+      if (keep && slot.alive && !this.#closed) this.#release(slot);
+      else this.#discard(slot);
+    }
+  }
+
+  /** Kills every sandbox; jobs still running fail. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const slot of this.#idle.splice(0)) this.#discard(slot);
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  #exchange(slot: Slot<K>, job: unknown, options: JobOptions): Promise<SandboxReply> {
+    const { label } = this.#options;
+    return new Promise<SandboxReply>((resolve, reject) => {
+      const finish = (): void => {
+        clearTimeout(timer);
+        options.signal.removeEventListener("abort", onAbort);
+        slot.onReply = undefined;
+        slot.onExit = undefined;
+      };
+      const stop = (error: CloisterError): void => {
+        finish();
+        slot.alive = false;
+        slot.channel.kill();
+        reject(error);
+      };
+      const timer = setTimeout(
+        () =>
+          stop(
+            new CloisterError(
+              "DEADLINE_EXCEEDED",
+              `the function ran past its CPU time limit of ${options.timeoutMs} ms and was stopped`,
+            ),
+          ),
+        options.timeoutMs,
+      );
+      const onAbort = (): void =>
+        stop(new CloisterError("ABORTED", "the function run was cancelled"));
+      options.signal.addEventListener("abort", onAbort, { once: true });
+      slot.onReply = (reply) => {
+        finish();
+        resolve(reply);
+      };
+      slot.onExit = (reason) => {
+        finish();
+        reject(
+          new CloisterError("INTERNAL", `the ${label} sandbox stopped during the run: ${reason}`),
+        );
+      };
+      slot.channel.keepAlive(true);
+      slot.channel.send({ type: "run", job });
+    });
+  }
+
+  async #acquire(key: K, signal: AbortSignal): Promise<Slot<K>> {
+    for (;;) {
+      if (this.#closed) {
+        throw new CloisterError("UNAVAILABLE", `the ${this.#options.label} executor is closed`);
+      }
+      signal.throwIfAborted();
+      for (const dead of this.#idle.filter((slot) => !slot.alive)) {
+        this.#idle.splice(this.#idle.indexOf(dead), 1);
+        this.#discard(dead);
+      }
+      const index = this.#idle.findIndex((slot) => slot.key === key);
+      if (index !== -1) return this.#idle.splice(index, 1)[0]!;
+      if (this.#live < this.#options.maxSandboxes) return this.#start(key);
+      const evictable = this.#idle.shift();
+      if (evictable !== undefined) {
+        this.#discard(evictable);
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          signal.removeEventListener("abort", wake);
+          resolve();
+        };
+        this.#waiters.push(wake);
+        signal.addEventListener("abort", wake, { once: true });
+      });
+    }
+  }
+
+  async #start(key: K): Promise<Slot<K>> {
+    this.#live += 1;
+    let channel: SandboxChannel;
+    try {
+      channel = await this.#options.launch(key);
+    } catch (error) {
+      this.#live -= 1;
+      this.#wakeOne();
+      throw error;
+    }
+    const slot: Slot<K> = { key, channel, alive: true, onReply: undefined, onExit: undefined };
+    channel.onMessage((reply) => slot.onReply?.(reply));
+    channel.onExit((reason) => {
+      slot.alive = false;
+      slot.onExit?.(reason);
+    });
+    return slot;
+  }
+
+  #release(slot: Slot<K>): void {
+    slot.channel.keepAlive(false);
+    this.#idle.push(slot);
+    this.#wakeOne();
+  }
+
+  #discard(slot: Slot<K>): void {
+    slot.alive = false;
+    slot.channel.kill();
+    this.#live -= 1;
+    this.#wakeOne();
+  }
+
+  #wakeOne(): void {
+    this.#waiters.shift()?.();
+  }
+}
