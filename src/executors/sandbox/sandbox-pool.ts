@@ -14,8 +14,13 @@ export interface SandboxPoolOptions<K> {
 
 /** Time limit and cancellation of one job. */
 export interface JobOptions {
-  /** Time from sending the job until the sandbox is killed. */
+  /** CPU time limit of the job, counted from sending it to the sandbox. */
   readonly timeoutMs: number;
+  /**
+   * Extra time before the host kills the sandbox, for sandboxes that stop the guest at
+   * `timeoutMs` themselves and can then be reused; default 0.
+   */
+  readonly graceMs?: number;
   readonly signal: AbortSignal;
 }
 
@@ -98,7 +103,7 @@ export class SandboxPool<K> {
               `the function ran past its CPU time limit of ${options.timeoutMs} ms and was stopped`,
             ),
           ),
-        options.timeoutMs,
+        options.timeoutMs + (options.graceMs ?? 0),
       );
       const onAbort = (): void =>
         stop(new CloisterError("ABORTED", "the function run was cancelled"));

@@ -10,6 +10,7 @@ export interface JobResult {
 /**
  * Runs in a sandbox worker thread: reports that the worker is ready, then runs each job the
  * host sends with `handler`, one at a time, and sends back its result or its CloisterError.
+ * A job that fails with any other error retires the worker.
  */
 export function serveJobs(handler: (job: unknown) => Promise<JobResult>): void {
   const port = parentPort;
@@ -27,7 +28,8 @@ export function serveJobs(handler: (job: unknown) => Promise<JobResult>): void {
           type: "failed",
           code: known ? error.code : "INTERNAL",
           message: known ? error.message : "the sandbox failed while running the function",
-          retire: true,
+          // A known error leaves the worker sound; anything else may have broken its state.
+          retire: !known,
         });
       }
     });

@@ -1,7 +1,7 @@
 import type { ImportedMemoryLimits } from "../sandbox/wasm-memory-cap.ts";
 import type { GuestOutput } from "../sandbox/staged-files.ts";
 
-/** What the host sends the WebAssembly worker for one run. */
+/** The job the host sends the WebAssembly worker for one run. */
 export interface WasmJob {
   readonly module: WebAssembly.Module;
   readonly importedMemory: ImportedMemoryLimits | undefined;
@@ -11,7 +11,7 @@ export interface WasmJob {
   readonly outputLimitBytes: number;
 }
 
-/** What the worker returns for a run that finished or trapped. */
+/** The worker's result of a run that finished or trapped. */
 export interface WasmResult {
   readonly summary: string;
   readonly outputs: GuestOutput[];
