@@ -1,0 +1,225 @@
+// Verification of AMD SEV-SNP attestation reports. Steps follow AMD's "SEV Secure Nested
+// Paging Firmware ABI Specification" (publication 56860) and the VCEK specification
+// (publication 57230), in the order google/go-sev-guest's verify package applies them.
+import { type X509Certificate, verify as verifySignature } from "node:crypto";
+import { bytesEqual, toHex } from "../bytes.ts";
+import { verifyCertificateChain } from "../certificate-chain.ts";
+import {
+  allowedBy,
+  resolvePolicy,
+  type ResolvedPolicy,
+  type VerificationPolicy,
+} from "../policy.ts";
+import { AMD_ARK_KEYS, trustAnchorKeys, type TrustAnchor } from "../trust-anchors.ts";
+import {
+  EvidenceRejection,
+  check,
+  rejectionOf,
+  type SnpMeasurements,
+  type Verdict,
+} from "../verdict.ts";
+import {
+  POLICY_DEBUG,
+  POLICY_RESERVED_ONE,
+  SNP_SIGNED_BYTES,
+  decodeTcbVersion,
+  parseSnpReport,
+  type SnpReport,
+  type SnpTcbVersion,
+} from "./snp-report.ts";
+import { readVekExtensions, type VekExtensions } from "./vek-certificate.ts";
+
+/** The certificates an SNP report needs: from AMD's KDS, or the host's certificate table. */
+export interface SnpCollateral {
+  /** The VCEK or VLEK that signed the report. */
+  readonly vek: X509Certificate;
+  /** ASK (or ASVK for a VLEK) then ARK, as KDS `cert_chain` serves them. */
+  readonly chain: readonly X509Certificate[];
+}
+
+export interface SnpVerifyOptions {
+  readonly now: Date;
+  readonly collateral?: SnpCollateral;
+  readonly policy?: VerificationPolicy;
+  /** Accepted ARK keys. Default: AMD's Milan, Genoa and Turin ARKs. */
+  readonly trustAnchors?: readonly TrustAnchor[];
+}
+
+interface Progress {
+  report?: SnpReport;
+  vek?: VekExtensions;
+  window?: { notBefore: number; notAfter: number };
+}
+
+function measurementsOf(report: SnpReport, vek: VekExtensions | undefined): SnpMeasurements {
+  const product = vek?.product ?? "Milan";
+  return {
+    measurement: toHex(report.measurement),
+    hostData: toHex(report.hostData),
+    familyId: toHex(report.familyId),
+    imageId: toHex(report.imageId),
+    idKeyDigest: toHex(report.idKeyDigest),
+    authorKeyDigest: toHex(report.authorKeyDigest),
+    reportId: toHex(report.reportId),
+    chipId: toHex(report.chipId),
+    policy: `0x${report.policy.toString(16)}`,
+    vmpl: report.vmpl,
+    guestSvn: report.guestSvn,
+    reportVersion: report.version,
+    product: vek?.productName ?? "unknown",
+    signingKey: report.signingKey === 1 ? "vlek" : "vcek",
+    reportedTcb: { ...decodeTcbVersion(report.reportedTcb, product) },
+    debug: (report.policy & POLICY_DEBUG) !== 0n,
+  };
+}
+
+/**
+ * Verifies an SEV-SNP attestation report with its VCEK or VLEK chain at `options.now` and
+ * applies the policy. Never throws for bad evidence: the verdict carries the rejection.
+ * SNP has no TCB status like Intel's, so `tcbStatus` stays unset; use `snpMinimumTcb`.
+ */
+export function verifySnpReport(bytes: Uint8Array, options: SnpVerifyOptions): Verdict {
+  const progress: Progress = {};
+  const policy = resolvePolicy(options.policy);
+  let rejection: Verdict["rejection"];
+  try {
+    runSteps(bytes, options, policy, progress);
+  } catch (error) {
+    rejection = rejectionOf(error);
+  }
+  const { report, window } = progress;
+  return {
+    accepted: rejection === undefined,
+    tee: "sev-snp",
+    hardwareProtected: true,
+    advisoryIds: [],
+    ...(report
+      ? { measurements: measurementsOf(report, progress.vek), reportData: toHex(report.reportData) }
+      : {}),
+    ...(window
+      ? {
+          collateralWindow: {
+            notBefore: new Date(window.notBefore).toISOString(),
+            notAfter: new Date(window.notAfter).toISOString(),
+          },
+        }
+      : {}),
+    verifiedAt: options.now.toISOString(),
+    ...(rejection ? { rejection } : {}),
+  };
+}
+
+function runSteps(
+  bytes: Uint8Array,
+  options: SnpVerifyOptions,
+  policy: ResolvedPolicy,
+  progress: Progress,
+): void {
+  // Step 1: length, version, signature algorithm, reserved bytes.
+  const report = parseSnpReport(bytes);
+  progress.report = report;
+  const collateral = options.collateral;
+  if (!collateral) {
+    throw new EvidenceRejection("COLLATERAL_MISSING", "no VCEK or VLEK certificate was given");
+  }
+
+  // Step 2: the product, from the VEK's productName.
+  const vek = readVekExtensions(collateral.vek);
+  progress.vek = vek;
+  if (report.cpuid) {
+    const family = report.cpuid.family;
+    const expectedFamily = vek.product === "Turin" ? 0x1a : 0x19;
+    check(
+      family === expectedFamily,
+      "COLLATERAL_MISMATCH",
+      `CPUID family does not fit ${vek.product}`,
+    );
+  }
+
+  // Step 3: VEK → ASK/ASVK → ARK, valid now, ARK pinned.
+  const trusted = trustAnchorKeys(options.trustAnchors ?? Object.values(AMD_ARK_KEYS));
+  progress.window = verifyCertificateChain({
+    chain: [collateral.vek, ...collateral.chain],
+    trustedRootKeys: trusted,
+    nowMs: options.now.getTime(),
+    label: `${vek.kind.toUpperCase()} chain`,
+  });
+
+  // Step 4: the report names the key type that signed it.
+  const expectedKey = vek.kind === "vcek" ? 0 : 1;
+  check(
+    report.signingKey === expectedKey,
+    "SIGNING_KEY_MISMATCH",
+    `report SIGNING_KEY ${report.signingKey} does not fit a ${vek.kind.toUpperCase()}`,
+  );
+
+  // Step 5: ECDSA P-384 with SHA-384 over bytes 0x000..0x29F.
+  check(
+    verifySignature(
+      "sha384",
+      report.raw.subarray(0, SNP_SIGNED_BYTES),
+      { key: collateral.vek.publicKey, dsaEncoding: "ieee-p1363" },
+      report.signature,
+    ),
+    "EVIDENCE_SIGNATURE_INVALID",
+    "SNP report signature does not verify with the VCEK/VLEK",
+  );
+
+  // Step 6: the certificate was issued for this TCB (and, for a VCEK, this chip).
+  const reported = decodeTcbVersion(report.reportedTcb, vek.product);
+  const keys = ["bootloader", "tee", "snp", "microcode", "fmc"] as const;
+  for (const key of keys) {
+    check(
+      reported[key] === vek.tcb[key],
+      "TCB_VERSION_MISMATCH",
+      `REPORTED_TCB ${key} differs from the certificate`,
+    );
+  }
+  if (vek.kind === "vcek") {
+    check(
+      vek.hwId !== undefined && bytesEqual(vek.hwId, report.chipId),
+      "CHIP_ID_MISMATCH",
+      "CHIP_ID differs from the VCEK hwID",
+    );
+  }
+
+  // Step 7: the caller's policy.
+  applySnpPolicy(report, reported, policy);
+}
+
+function applySnpPolicy(report: SnpReport, tcb: SnpTcbVersion, policy: ResolvedPolicy): void {
+  check(
+    (report.policy & POLICY_RESERVED_ONE) !== 0n,
+    "POLICY_VIOLATION",
+    "guest POLICY bit 17 (reserved, must be 1) is clear",
+  );
+  check(
+    policy.allowDebug || (report.policy & POLICY_DEBUG) === 0n,
+    "DEBUG_ENABLED",
+    "guest policy allows debugging",
+  );
+  check(
+    policy.reportData === undefined || bytesEqual(report.reportData, policy.reportData),
+    "REPORT_DATA_MISMATCH",
+    "report data differs from the expected value",
+  );
+  check(
+    allowedBy(policy.measurement, toHex(report.measurement)) &&
+      (policy.hostData === undefined || policy.hostData.toLowerCase() === toHex(report.hostData)),
+    "MEASUREMENT_MISMATCH",
+    "MEASUREMENT or HOST_DATA is not allowed by the policy",
+  );
+  check(
+    policy.vmpl === undefined || report.vmpl === policy.vmpl,
+    "POLICY_VIOLATION",
+    `VMPL ${report.vmpl} differs from the policy`,
+  );
+  const minimum = policy.snpMinimumTcb ?? {};
+  for (const [key, value] of Object.entries(minimum) as [keyof SnpTcbVersion, number][]) {
+    check(
+      (tcb[key] ?? 0) >= value,
+      "TCB_STATUS_NOT_ACCEPTED",
+      `REPORTED_TCB ${key} is below the policy minimum`,
+    );
+  }
+}

@@ -1,0 +1,119 @@
+import { X509Certificate } from "node:crypto";
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  verifySnpReport,
+  type SnpVerifyOptions,
+} from "../../src/attestation/amd/verify-snp-report.ts";
+import { AMD_ARK_KEYS } from "../../src/attestation/trust-anchors.ts";
+import type { SnpMeasurements } from "../../src/attestation/verdict.ts";
+import { fixtureBytes, snpChain } from "./fixture-collateral.ts";
+
+const report = fixtureBytes("go-sev-guest/attestation.bin");
+const vek = new X509Certificate(fixtureBytes("go-sev-guest/vcek.testcer"));
+const now = new Date("2022-09-24T01:00:00Z");
+
+function options(overrides: Partial<SnpVerifyOptions> = {}): SnpVerifyOptions {
+  return {
+    now,
+    collateral: { vek, chain: snpChain("ask_ark_milan.pem") },
+    policy: { allowDebug: true },
+    ...overrides,
+  };
+}
+
+test("SNP Milan report verifies with its VCEK", () => {
+  const verdict = verifySnpReport(report, options());
+  assert.equal(verdict.accepted, true, verdict.rejection?.detail);
+  assert.equal(verdict.tee, "sev-snp");
+  assert.equal(verdict.tcbStatus, undefined);
+  const m = verdict.measurements as SnpMeasurements;
+  assert.equal(
+    m.measurement,
+    "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01",
+  );
+  assert.ok(m.chipId.startsWith("3ac3fe21e13fb099"));
+  assert.equal(m.reportId, "8edc638e1857c555d21f6b11bda3c8b1b5a09dba4852b4c8ee7aa2f16f22cc0a");
+  assert.equal(m.policy, "0xb0000");
+  assert.equal(m.vmpl, 0);
+  assert.equal(m.product, "Milan-B0");
+  assert.equal(m.signingKey, "vcek");
+  assert.deepEqual(m.reportedTcb, { bootloader: 2, tee: 0, snp: 5, microcode: 68 });
+  assert.equal(m.debug, true);
+  assert.equal(m.hostData, "00".repeat(32));
+  assert.ok(verdict.reportData!.startsWith("0102030405000000"));
+});
+
+const rejections: readonly [string, SnpVerifyOptions, string][] = [
+  ["debug guest under the default policy", options({ policy: {} }), "DEBUG_ENABLED"],
+  [
+    "Genoa chain",
+    options({ collateral: { vek, chain: snpChain("ask_ark_genoa.pem") } }),
+    "CERT_CHAIN_INVALID",
+  ],
+  [
+    "ASVK chain for a VCEK",
+    options({ collateral: { vek, chain: snpChain("ask_ark_milan_vlek.pem") } }),
+    "CERT_CHAIN_INVALID",
+  ],
+  ["only the Genoa ARK trusted", options({ trustAnchors: [AMD_ARK_KEYS.Genoa] }), "UNTRUSTED_ROOT"],
+  ["after the VCEK expired", options({ now: new Date("2030-01-01T00:00:00Z") }), "CERT_EXPIRED"],
+  ["without a VCEK", { now, policy: { allowDebug: true } }, "COLLATERAL_MISSING"],
+  [
+    "minimum SNP SPL 6",
+    options({ policy: { allowDebug: true, snpMinimumTcb: { snp: 6 } } }),
+    "TCB_STATUS_NOT_ACCEPTED",
+  ],
+  ["VMPL 1 required", options({ policy: { allowDebug: true, vmpl: 1 } }), "POLICY_VIOLATION"],
+  [
+    "measurement not allowed",
+    options({ policy: { allowDebug: true, measurement: ["00".repeat(48)] } }),
+    "MEASUREMENT_MISMATCH",
+  ],
+  [
+    "host data differs",
+    options({ policy: { allowDebug: true, hostData: "01".repeat(32) } }),
+    "MEASUREMENT_MISMATCH",
+  ],
+  [
+    "other report data",
+    options({ policy: { allowDebug: true, reportData: new Uint8Array(64) } }),
+    "REPORT_DATA_MISMATCH",
+  ],
+];
+
+for (const [name, opts, code] of rejections) {
+  test(`SNP report rejected: ${name}`, () => {
+    const verdict = verifySnpReport(report, opts);
+    assert.equal(verdict.accepted, false);
+    assert.equal(verdict.rejection?.code, code, verdict.rejection?.detail);
+  });
+}
+
+// Byte offset in the report, the XOR mask applied there, and the failure it must cause.
+const flips: readonly [string, number, number, string][] = [
+  ["version 10", 0x00, 0x08, "UNSUPPORTED_EVIDENCE"],
+  ["version 3 without CPUID", 0x00, 0x01, "COLLATERAL_MISMATCH"],
+  ["signature algorithm", 0x34, 0x01, "UNSUPPORTED_EVIDENCE"],
+  ["report data", 0x50, 0x01, "EVIDENCE_SIGNATURE_INVALID"],
+  ["measurement", 0x90, 0x01, "EVIDENCE_SIGNATURE_INVALID"],
+  ["chip ID", 0x1a0, 0x01, "EVIDENCE_SIGNATURE_INVALID"],
+  ["signing key VLEK", 0x48, 0x04, "SIGNING_KEY_MISMATCH"],
+  ["reserved", 0x210, 0x01, "MALFORMED_EVIDENCE"],
+  ["signature R", 0x2a0, 0x01, "EVIDENCE_SIGNATURE_INVALID"],
+  ["signature R high bytes", 0x2a0 + 60, 0x01, "MALFORMED_EVIDENCE"],
+];
+
+for (const [name, offset, mask, code] of flips) {
+  test(`SNP byte flip: ${name}`, () => {
+    const copy = Uint8Array.from(report);
+    copy[offset]! ^= mask;
+    const verdict = verifySnpReport(copy, options());
+    assert.equal(verdict.rejection?.code, code, verdict.rejection?.detail);
+  });
+}
+
+test("SNP report of the wrong length is malformed", () => {
+  const verdict = verifySnpReport(report.subarray(0, 1000), options());
+  assert.equal(verdict.rejection?.code, "MALFORMED_EVIDENCE");
+});
