@@ -1,5 +1,6 @@
 import { Command } from "commander";
 import { registerFunctionRunCommand } from "./commands/function-run.ts";
+import { registerServeCommand } from "./commands/serve.ts";
 
 /** Builds the `cloister` command with every subcommand registered. */
 export function createProgram(): Command {
@@ -7,6 +8,7 @@ export function createProgram(): Command {
     .description("Cloister: multi-party confidential computing, compatible with Apache Teaclave")
     .showHelpAfterError();
   registerFunctionRunCommand(program);
+  registerServeCommand(program);
   return program;
 }
 

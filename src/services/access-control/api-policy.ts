@@ -1,0 +1,53 @@
+import type { RoleKind } from "../../common/roles.ts";
+
+/**
+ * Which roles may call which frontend API (Teaclave's casbin policy). PlatformAdmin may call
+ * every API; the per-record rules (owner, participant, creator) are checked by management.
+ */
+
+const functionOwnerApis = [
+  "register_function",
+  "update_function",
+  "delete_function",
+  "disable_function",
+  "get_function",
+  "list_functions",
+  "get_function_usage_stats",
+] as const;
+
+const dataOwnerApis = [
+  "register_input_file",
+  "register_output_file",
+  "update_input_file",
+  "update_output_file",
+  "register_fusion_output",
+  "register_input_from_output",
+  "get_output_file",
+  "get_input_file",
+  "delete_input_file",
+  "delete_output_file",
+  "create_task",
+  "get_task",
+  "assign_data",
+  "approve_task",
+  "invoke_task",
+  "cancel_task",
+  "delete_task",
+  "get_function",
+  "list_functions",
+  "get_function_usage_stats",
+] as const;
+
+const apisByRole: Readonly<Record<Exclude<RoleKind, "PlatformAdmin">, ReadonlySet<string>>> = {
+  FunctionOwner: new Set(functionOwnerApis),
+  DataOwnerManager: new Set(dataOwnerApis),
+  DataOwner: new Set(dataOwnerApis),
+};
+
+/** Tells whether a role (without its attribute, for example `DataOwner`) may call `api`. */
+export function isApiAllowed(roleKind: string, api: string): boolean {
+  if (roleKind === "PlatformAdmin") return true;
+  const allowed = apisByRole[roleKind as keyof typeof apisByRole] as
+    ReadonlySet<string> | undefined;
+  return allowed?.has(api) ?? false;
+}

@@ -1,0 +1,108 @@
+import { randomUUID } from "node:crypto";
+import type { Client, HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
+import { CloisterError, toConnectError } from "../../common/errors.ts";
+import type { Logger } from "../../common/logger.ts";
+import { parseRole } from "../../common/roles.ts";
+import type { AccessControl } from "../../gen/cloister/internal/v1/access_control_pb.ts";
+import type { Management } from "../../gen/cloister/internal/v1/management_pb.ts";
+import type { TeaclaveAuthenticationInternal } from "../../gen/teaclave_authentication_service_pb.ts";
+import { TeaclaveFrontend } from "../../gen/teaclave_frontend_service_pb.ts";
+import { remoteAddressKey } from "../../transport/context-keys.ts";
+import { callerToHeaders } from "../caller.ts";
+import type { AuditBuffer } from "./audit-buffer.ts";
+import { addressToBytes } from "./audit-buffer.ts";
+
+export interface FrontendDependencies {
+  readonly authentication: Client<typeof TeaclaveAuthenticationInternal>;
+  readonly accessControl: Client<typeof AccessControl>;
+  readonly management: Client<typeof Management>;
+  readonly audit: AuditBuffer;
+  readonly logger: Logger;
+}
+
+type Forward = (request: unknown, options: { headers: Record<string, string> }) => Promise<unknown>;
+
+function snakeCase(name: string): string {
+  return name.replace(
+    /[A-Z]/g,
+    (letter, index: number) => (index > 0 ? "_" : "") + letter.toLowerCase(),
+  );
+}
+
+/**
+ * Teaclave's public frontend. For each call it authenticates the user's token, checks the
+ * role against the API policy, forwards the request to management with the caller's
+ * identity, and records an audit entry.
+ */
+export function createFrontendService(
+  deps: FrontendDependencies,
+): ServiceImpl<typeof TeaclaveFrontend> {
+  const implementation: Record<
+    string,
+    (request: unknown, context: HandlerContext) => Promise<unknown>
+  > = {};
+  for (const method of TeaclaveFrontend.methods) {
+    const api = snakeCase(method.name);
+    const forward = (deps.management as unknown as Record<string, Forward>)[method.localName];
+    if (forward === undefined) throw new Error(`management has no method ${method.localName}`);
+    implementation[method.localName] = async (request, context) => {
+      const ip = addressToBytes(context.values.get(remoteAddressKey));
+      const requestId = randomUUID();
+      const userId = context.requestHeader.get("id") ?? "";
+      const token = context.requestHeader.get("token") ?? "";
+      let role: string;
+      try {
+        const { claims } = await deps.authentication.userAuthenticate({
+          credential: { id: userId, token },
+        });
+        role = claims?.role ?? "";
+        const { accept } = await deps.accessControl.authorizeApi({
+          userRole: parseRole(role).kind,
+          api,
+        });
+        if (!accept) {
+          throw new CloisterError(
+            "PERMISSION_DENIED",
+            `permission denied: role ${role} may not call ${method.name}`,
+          );
+        }
+      } catch (error) {
+        const wireError = toConnectError(error);
+        deps.audit.add({
+          microsecond: BigInt(Date.now()) * 1000n,
+          ip,
+          user: "",
+          message: `authenticate to ${api}: ${wireError.rawMessage}`,
+          result: false,
+        });
+        deps.logger.info({ requestId, api, code: wireError.code }, "request not authorized");
+        throw wireError;
+      }
+      const user = `{ user: ${userId}, role: ${role} }`;
+      try {
+        const caller = { userId, role: parseRole(role), requestId };
+        const response = await forward(request, { headers: callerToHeaders(caller, role) });
+        deps.audit.add({
+          microsecond: BigInt(Date.now()) * 1000n,
+          ip,
+          user,
+          message: api,
+          result: true,
+        });
+        return response;
+      } catch (error) {
+        const wireError = error instanceof ConnectError ? error : toConnectError(error);
+        deps.audit.add({
+          microsecond: BigInt(Date.now()) * 1000n,
+          ip,
+          user,
+          message: `${api}:${wireError.rawMessage}`,
+          result: false,
+        });
+        throw wireError;
+      }
+    };
+  }
+  return implementation as unknown as ServiceImpl<typeof TeaclaveFrontend>;
+}

@@ -1,0 +1,201 @@
+import Database from "better-sqlite3";
+import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
+import { CloisterError } from "../common/errors.ts";
+import { parseAuditQuery } from "./audit-query.ts";
+import type {
+  AuditEntry,
+  QueueClaim,
+  StorageBackend,
+  StoredRecord,
+  WriteBatch,
+} from "./storage-backend.ts";
+
+const schema = `
+CREATE TABLE IF NOT EXISTS records (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  version INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS queue_messages (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  queue TEXT NOT NULL,
+  value TEXT NOT NULL,
+  visible_at_ms INTEGER NOT NULL,
+  consumer TEXT
+);
+CREATE INDEX IF NOT EXISTS queue_messages_by_queue ON queue_messages (queue, visible_at_ms, id);
+CREATE TABLE IF NOT EXISTS audit_entries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  microsecond INTEGER NOT NULL,
+  ip BLOB NOT NULL,
+  user TEXT NOT NULL,
+  message TEXT NOT NULL,
+  result INTEGER NOT NULL
+);
+`;
+
+interface RecordRow {
+  key: string;
+  value: string;
+  version: number;
+}
+
+interface AuditRow {
+  microsecond: bigint;
+  ip: Buffer;
+  user: string;
+  message: string;
+  result: bigint;
+}
+
+/**
+ * The embedded storage backend: one SQLite file in WAL mode. better-sqlite3 is synchronous,
+ * and a single connection serialises all writes, so every batch is one transaction.
+ */
+export class SqliteStorage implements StorageBackend {
+  readonly #db: SqliteDatabase;
+  readonly #getRecord: Statement<[string], RecordRow>;
+  readonly #listRecords: Statement<[string, string], RecordRow>;
+  readonly #insertRecord: Statement<[string, string]>;
+  readonly #updateRecord: Statement<[string, string]>;
+  readonly #deleteRecord: Statement<[string]>;
+  readonly #enqueue: Statement<[string, string, number]>;
+  readonly #claimCandidate: Statement<[string, number], { id: number; value: string }>;
+  readonly #lease: Statement<[number, string, number]>;
+  readonly #acknowledge: Statement<[number, string]>;
+  readonly #queueLength: Statement<[string], { count: number }>;
+  readonly #appendAudit: Statement<[bigint, Buffer, string, string, number]>;
+  readonly #commitBatch: (batch: WriteBatch) => void;
+
+  /** Opens (or creates) the database file; `":memory:"` gives a private in-memory store. */
+  constructor(path: string) {
+    this.#db = new Database(path);
+    this.#db.pragma("journal_mode = WAL");
+    // NORMAL keeps every committed transaction across a process crash; only a power loss
+    // may drop the last ones.
+    this.#db.pragma("synchronous = NORMAL");
+    this.#db.pragma("busy_timeout = 5000");
+    this.#db.defaultSafeIntegers(false);
+    this.#db.exec(schema);
+    this.#getRecord = this.#db.prepare("SELECT key, value, version FROM records WHERE key = ?");
+    this.#listRecords = this.#db.prepare(
+      "SELECT key, value, version FROM records WHERE key >= ? AND key < ? ORDER BY key",
+    );
+    this.#insertRecord = this.#db.prepare(
+      "INSERT INTO records (key, value, version) VALUES (?, ?, 1)",
+    );
+    this.#updateRecord = this.#db.prepare(
+      "UPDATE records SET value = ?2, version = version + 1 WHERE key = ?1",
+    );
+    this.#deleteRecord = this.#db.prepare("DELETE FROM records WHERE key = ?");
+    this.#enqueue = this.#db.prepare(
+      "INSERT INTO queue_messages (queue, value, visible_at_ms) VALUES (?, ?, ?)",
+    );
+    this.#claimCandidate = this.#db.prepare(
+      "SELECT id, value FROM queue_messages WHERE queue = ? AND visible_at_ms <= ? " +
+        "ORDER BY id LIMIT 1",
+    );
+    this.#lease = this.#db.prepare(
+      "UPDATE queue_messages SET visible_at_ms = ?, consumer = ? WHERE id = ?",
+    );
+    this.#acknowledge = this.#db.prepare("DELETE FROM queue_messages WHERE id = ? AND queue = ?");
+    this.#queueLength = this.#db.prepare(
+      "SELECT count(*) AS count FROM queue_messages WHERE queue = ?",
+    );
+    this.#appendAudit = this.#db.prepare(
+      "INSERT INTO audit_entries (microsecond, ip, user, message, result) VALUES (?, ?, ?, ?, ?)",
+    );
+    this.#commitBatch = this.#db.transaction((batch: WriteBatch) => this.#applyBatch(batch));
+  }
+
+  async get(key: string): Promise<StoredRecord | undefined> {
+    return this.#getRecord.get(key);
+  }
+
+  async list(prefix: string): Promise<StoredRecord[]> {
+    return this.#listRecords.all(prefix, prefix + "\uffff");
+  }
+
+  async commit(batch: WriteBatch): Promise<void> {
+    this.#commitBatch(batch);
+  }
+
+  async claim(queue: string, consumer: string, leaseMs: number): Promise<QueueClaim | undefined> {
+    const now = Date.now();
+    const candidate = this.#claimCandidate.get(queue, now);
+    if (candidate === undefined) return undefined;
+    this.#lease.run(now + leaseMs, consumer, candidate.id);
+    return { messageId: candidate.id, value: candidate.value };
+  }
+
+  async queueLength(queue: string): Promise<number> {
+    return this.#queueLength.get(queue)?.count ?? 0;
+  }
+
+  async queryAudit(query: string, limit: number): Promise<AuditEntry[]> {
+    const conditions = parseAuditQuery(query);
+    const clauses = conditions.map(
+      (condition) =>
+        `instr(lower(${condition.field === "user" ? "user" : "message"}), ?) ` +
+        (condition.negated ? "= 0" : "> 0"),
+    );
+    const where = clauses.length > 0 ? `WHERE ${clauses.join(" AND ")}` : "";
+    const rows = this.#db
+      .prepare(
+        `SELECT microsecond, ip, user, message, result FROM audit_entries ${where} ` +
+          "ORDER BY id DESC LIMIT ?",
+      )
+      .safeIntegers(true)
+      .all(...conditions.map((condition) => condition.text), limit) as AuditRow[];
+    return rows.map((row) => ({
+      microsecond: row.microsecond,
+      ip: new Uint8Array(row.ip),
+      user: row.user,
+      message: row.message,
+      result: row.result !== 0n,
+    }));
+  }
+
+  async close(): Promise<void> {
+    this.#db.close();
+  }
+
+  #applyBatch(batch: WriteBatch): void {
+    for (const write of batch.writes ?? []) {
+      const current = this.#getRecord.get(write.key);
+      if (
+        write.expectedVersion !== undefined &&
+        (current?.version ?? 0) !== write.expectedVersion
+      ) {
+        throw new CloisterError(
+          "ABORTED",
+          `record ${write.key} changed concurrently (version ${current?.version ?? 0}, ` +
+            `expected ${write.expectedVersion}); retry the request`,
+        );
+      }
+      if (write.value === undefined) {
+        this.#deleteRecord.run(write.key);
+      } else if (current === undefined) {
+        this.#insertRecord.run(write.key, write.value);
+      } else {
+        this.#updateRecord.run(write.key, write.value);
+      }
+    }
+    const now = Date.now();
+    for (const message of batch.enqueue ?? []) {
+      this.#enqueue.run(message.queue, message.value, now);
+    }
+    for (const { queue, messageId } of batch.acknowledge ?? []) {
+      this.#acknowledge.run(messageId, queue);
+    }
+    for (const entry of batch.audit ?? []) {
+      this.#appendAudit.run(
+        entry.microsecond,
+        Buffer.from(entry.ip),
+        entry.user,
+        entry.message,
+        entry.result ? 1 : 0,
+      );
+    }
+  }
+}

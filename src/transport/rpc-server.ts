@@ -1,0 +1,111 @@
+import http2 from "node:http2";
+import type { TLSSocket } from "node:tls";
+import type { X509Certificate } from "node:crypto";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { createContextValues } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "../common/logger.ts";
+import { peerServiceKey, remoteAddressKey } from "./context-keys.ts";
+import type { TlsCredentials } from "./tls-credentials.ts";
+
+/** Teaclave's limit on a gRPC message, in both directions. */
+export const maxMessageBytes = 4 * 1024 * 1024;
+
+const peerServiceSymbol = Symbol("cloister.peerService");
+
+/** Checks a client certificate and returns the service name it proves, or throws. */
+export type ClientVerifier = (certificate: X509Certificate) => string;
+
+export interface RpcServerOptions {
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly credentials: TlsCredentials;
+  readonly routes: (router: ConnectRouter) => void;
+  readonly logger: Logger;
+  /**
+   * For internal links: demands a client certificate and accepts the connection only when
+   * the verifier accepts it. Public endpoints leave it unset.
+   */
+  readonly verifyClient?: ClientVerifier;
+}
+
+export interface RpcServer {
+  readonly port: number;
+  /** Replaces the TLS key and certificate for new connections; open ones continue. */
+  setCredentials(credentials: TlsCredentials): void;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves Connect services over HTTP/2 with TLS, for the gRPC, gRPC-Web and Connect
+ * protocols. Clients verify the server's certificate themselves (attested TLS), so the
+ * certificate need not chain to any CA.
+ */
+export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
+  const { logger, verifyClient } = options;
+  const handler = connectNodeAdapter({
+    routes: options.routes,
+    readMaxBytes: maxMessageBytes,
+    writeMaxBytes: maxMessageBytes,
+    contextValues: (request) => {
+      const values = createContextValues();
+      const socket = request.socket as TLSSocket & { [peerServiceSymbol]?: string };
+      values.set(remoteAddressKey, socket.remoteAddress ?? "");
+      values.set(peerServiceKey, socket[peerServiceSymbol] ?? "");
+      return values;
+    },
+  });
+  const server = http2.createSecureServer({
+    key: options.credentials.keyPem,
+    cert: options.credentials.certificatePem,
+    allowHTTP1: true,
+    minVersion: "TLSv1.2",
+    requestCert: verifyClient !== undefined,
+    rejectUnauthorized: false,
+  });
+  server.on("request", handler);
+  if (verifyClient !== undefined) {
+    // Runs after the handshake and before any HTTP/2 frame is processed.
+    server.on("secureConnection", (socket: TLSSocket & { [peerServiceSymbol]?: string }) => {
+      try {
+        const certificate = socket.getPeerX509Certificate();
+        if (certificate === undefined) throw new Error("the client sent no certificate");
+        socket[peerServiceSymbol] = verifyClient(certificate);
+      } catch (error) {
+        logger.warn({ err: error, remoteAddress: socket.remoteAddress }, "client rejected");
+        socket.destroy();
+      }
+    });
+  }
+  server.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  return {
+    port: typeof address === "object" && address !== null ? address.port : options.port,
+    setCredentials(credentials) {
+      server.setSecureContext({ key: credentials.keyPem, cert: credentials.certificatePem });
+    },
+    close() {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        for (const session of sessions) session.close();
+        // Sessions that do not end by themselves are torn down.
+        setTimeout(() => {
+          for (const session of sessions) session.destroy();
+        }, 1000).unref();
+      });
+    },
+  };
+}
