@@ -43,12 +43,21 @@ export function verifyEvidence(evidence: Evidence, options: VerifyEvidenceOption
   const common = { now, ...(policy ? { policy } : {}) };
   switch (evidence.kind) {
     case "sgx-dcap-quote":
-    case "tdx-dcap-quote":
-      return verifyDcapQuote(evidence.data, {
+    case "tdx-dcap-quote": {
+      const verdict = verifyDcapQuote(evidence.data, {
         ...common,
         ...(options.intelCollateral ? { collateral: options.intelCollateral } : {}),
         ...(options.trustAnchors?.intel ? { trustAnchors: options.trustAnchors.intel } : {}),
       });
+      const expectedTee = evidence.kind === "sgx-dcap-quote" ? "sgx" : "tdx";
+      if (verdict.tee === expectedTee) return verdict;
+      const detail = `evidence of kind ${evidence.kind} holds a ${verdict.tee.toUpperCase()} quote`;
+      return {
+        ...verdict,
+        accepted: false,
+        rejection: { code: "UNSUPPORTED_EVIDENCE", detail },
+      };
+    }
     case "sev-snp-report": {
       const collateral = options.snpCollateral ?? snpCollateralOf(evidence);
       return verifySnpReport(evidence.data, {

@@ -27,11 +27,11 @@ export class GramineEvidenceProvider implements EvidenceProvider {
     this.base = options.baseDirectory ?? GRAMINE_ATTESTATION_DIRECTORY;
   }
 
-  getEvidence(reportData: Uint8Array): Promise<Evidence> {
+  async getEvidence(reportData: Uint8Array): Promise<Evidence> {
     checkReportData(reportData);
     const result = this.queue.then(() => this.request(reportData));
     this.queue = result.catch(() => undefined);
-    return result;
+    return await result;
   }
 
   private async request(reportData: Uint8Array): Promise<Evidence> {

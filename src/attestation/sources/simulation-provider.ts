@@ -41,10 +41,10 @@ export class SimulationEvidenceProvider implements EvidenceProvider {
     return this.key.publicKey;
   }
 
-  getEvidence(reportData: Uint8Array): Promise<Evidence> {
+  async getEvidence(reportData: Uint8Array): Promise<Evidence> {
     checkReportData(reportData);
     const evidence = createSimulatedEvidence(this.key, this.measurement, reportData, this.clock());
-    return Promise.resolve({ kind: "simulation", data: encodeSimulatedEvidence(evidence) });
+    return { kind: "simulation", data: encodeSimulatedEvidence(evidence) };
   }
 }
 
