@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { registerFunctionRunCommand } from "./commands/function-run.ts";
 import { registerServeCommand } from "./commands/serve.ts";
+import { registerDemoCommand } from "./commands/demo.ts";
 
 /** Builds the `cloister` command with every subcommand registered. */
 export function createProgram(): Command {
@@ -9,6 +10,7 @@ export function createProgram(): Command {
     .showHelpAfterError();
   registerFunctionRunCommand(program);
   registerServeCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 

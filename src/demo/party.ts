@@ -1,0 +1,45 @@
+import { createReadStream } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { basename } from "node:path";
+import type { FileCrypto } from "../files/file-crypto.ts";
+import { fileSchemeFor } from "../files/schemes/file-scheme.ts";
+import type { AuthenticationClient } from "../sdk/authentication-client.ts";
+import type { CryptoInfo, FrontendClient } from "../sdk/frontend-client.ts";
+
+/** One party of the demo: a user with its own clients and its own keys. */
+export interface Party {
+  readonly id: string;
+  readonly authentication: AuthenticationClient;
+  readonly frontend: FrontendClient;
+}
+
+/** A fresh random key (and IV) for a file, made on the party's own machine. */
+export function newFileCrypto(
+  schema: "aes-gcm-256" | "teaclave-file-128",
+): FileCrypto & CryptoInfo {
+  return schema === "aes-gcm-256"
+    ? { schema, key: randomBytes(32), iv: randomBytes(12) }
+    : { schema, key: randomBytes(16) };
+}
+
+/** Encrypts a local file for upload and returns its tag, which registration calls the cmac. */
+export async function encryptLocalFile(
+  crypto: FileCrypto,
+  plaintextPath: string,
+  encryptedPath: string,
+): Promise<Buffer> {
+  return fileSchemeFor(crypto).encrypt(
+    createReadStream(plaintextPath),
+    encryptedPath,
+    basename(encryptedPath),
+  );
+}
+
+/** Decrypts a downloaded output with the party's own key. */
+export async function decryptLocalFile(crypto: FileCrypto, encryptedPath: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of fileSchemeFor(crypto).decrypt(encryptedPath, basename(encryptedPath))) {
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
