@@ -48,3 +48,16 @@ export {
   GRAMINE_ATTESTATION_DIRECTORY,
   type GramineProviderOptions,
 } from "./sources/gramine-provider.ts";
+export {
+  createAttestedCertificate,
+  type AttestedCertificate,
+  type AttestedCertificateOptions,
+} from "./certificate/create-attested-certificate.ts";
+export {
+  PEER_REJECTED_MESSAGE,
+  certificateFingerprint,
+  verifyAttestedCertificate,
+  type AcceptedIdentity,
+  type VerifyAttestedCertificateOptions,
+} from "./certificate/verify-attested-certificate.ts";
+export { bindingReportData } from "./certificate/key-binding.ts";
