@@ -71,6 +71,10 @@ export class TestFiles {
     return readFile(join(this.#folder, slot), "utf8");
   }
 
+  async outputBytes(slot: string): Promise<Buffer> {
+    return readFile(join(this.#folder, slot));
+  }
+
   async outputExists(slot: string): Promise<boolean> {
     return readFile(join(this.#folder, slot)).then(
       () => true,

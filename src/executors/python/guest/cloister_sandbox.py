@@ -1,0 +1,471 @@
+"""Runs one Teaclave Python function inside a warm Pyodide interpreter.
+
+The host calls run_task() once per task. The user's source is checked and executed in
+fresh globals with a reduced set of builtins, and it can import only the modules listed in
+ALLOWED_MODULES, each as a fresh read-only view. Everything the task imported is removed
+from sys.modules afterwards. These checks give clear errors and keep one task's state from
+the next; the process around the interpreter (no code generation from strings, Node's
+permission model, no host globals) is the boundary that holds if they are bypassed.
+"""
+
+import ast
+import builtins
+import gc
+import marshal
+import sys
+import types
+
+MAX_SUMMARY_BYTES = 20480
+BUFFER_TOO_SHORT = "MESAPY_ERROR_BUFFER_TOO_SHORT"
+EXEC_ERROR = "MESAPY_EXEC_ERROR"
+NOT_SUPPORTED = "Teaclave Not Supported"
+FFI_ERROR = "fileio_init: teaclave_ffi_error"
+
+# Modules a function may import. Each import gives a view with the module's public
+# attributes except submodules, so no module object (and through it sys) is reachable.
+ALLOWED_MODULES = frozenset(
+    [
+        "__future__",
+        "_numpypy",
+        "_numpypy.multiarray",
+        "_numpypy.umath",
+        "array",
+        "base64",
+        "binascii",
+        "bisect",
+        "cmath",
+        "collections",
+        "copy",
+        "datetime",
+        "decimal",
+        "fractions",
+        "functools",
+        "hashlib",
+        "heapq",
+        "itertools",
+        "json",
+        "marshal",
+        "math",
+        "random",
+        "re",
+        "statistics",
+        "struct",
+        "teaclave",
+        "textwrap",
+        "unicodedata",
+        "zlib",
+    ]
+)
+
+# Dunder attributes a function may use; all others (__class__, __globals__, __subclasses__,
+# __dict__, __code__ and the rest) lead from any object to the interpreter's internals.
+ALLOWED_DUNDERS = frozenset(
+    """__init__ __name__ __doc__ __len__ __str__ __repr__ __eq__ __ne__ __lt__ __le__
+    __gt__ __ge__ __hash__ __iter__ __next__ __enter__ __exit__ __getitem__ __setitem__
+    __delitem__ __contains__ __add__ __sub__ __mul__ __truediv__ __floordiv__ __mod__
+    __pow__ __neg__ __abs__ __bool__ __call__""".split()
+)
+
+# Non-dunder attributes that reach frames, code objects or globals.
+DENIED_ATTRIBUTES = frozenset(
+    """gi_frame gi_code gi_yieldfrom cr_frame cr_code cr_await cr_origin ag_frame ag_code
+    ag_await f_back f_globals f_locals f_builtins f_code f_trace tb_frame tb_next co_code
+    co_consts func_globals func_code func_closure im_func im_self mro""".split()
+)
+
+DENIED_NAMES = frozenset(
+    ["__builtins__", "__import__", "__loader__", "__spec__", "__build_class__"]
+)
+
+REMOVED_BUILTINS = frozenset(
+    """eval exec compile open input breakpoint help globals locals vars __import__
+    getattr setattr delattr hasattr exit quit copyright credits license memoryview
+    __loader__ __spec__ __build_class__ __debug__""".split()
+)
+
+
+class PolicyViolation(Exception):
+    """Raised when a function uses something the sandbox does not offer."""
+
+
+def attribute_allowed(name):
+    if name in DENIED_ATTRIBUTES:
+        return False
+    if name.startswith("__") and name.endswith("__"):
+        return name in ALLOWED_DUNDERS
+    return True
+
+
+class SourceChecker(ast.NodeVisitor):
+    """Rejects attribute and name uses that lead out of the sandbox."""
+
+    def visit_Attribute(self, node):
+        if not attribute_allowed(node.attr):
+            raise PolicyViolation(
+                'line %d: attribute "%s" is not available in Python functions'
+                % (node.lineno, node.attr)
+            )
+        self.generic_visit(node)
+
+    def visit_Name(self, node):
+        if node.id in DENIED_NAMES:
+            raise PolicyViolation(
+                'line %d: name "%s" is not available in Python functions'
+                % (node.lineno, node.id)
+            )
+        self.generic_visit(node)
+
+
+class TaskState:
+    """What one task may reach: its files, and a record of denied operations."""
+
+    def __init__(self, inputs, output_names, output_limit):
+        self.inputs = inputs
+        self.output_names = frozenset(output_names)
+        self.output_limit = output_limit
+        self.outputs = []
+        self.created = set()
+        self.limit_exceeded = None
+        self.violation = None
+
+    def deny(self, message):
+        if self.violation is None:
+            self.violation = message
+        return PolicyViolation(message)
+
+
+def surrogate_text(data):
+    return data.decode("utf-8", "surrogateescape")
+
+
+def surrogate_bytes(data):
+    if isinstance(data, str):
+        return data.encode("utf-8", "surrogateescape")
+    return bytes(data)
+
+
+class TeaclaveFile:
+    """A granted input or output, like MesaPy's file objects. Reads return str, as in
+    Python 2; bytes that are not UTF-8 survive a round trip through surrogate escapes.
+    The object holds no reference to the task's state, so a function cannot reach it."""
+
+    def __init__(self, mode, data=None, chunks=None, slot=None, limit=0, on_limit=None):
+        self._mode = mode
+        self._closed = False
+        self._data = data
+        self._position = 0
+        self._chunks = chunks
+        self._slot = slot
+        self._limit = limit
+        self._written = 0
+        self._on_limit = on_limit
+
+    def _check(self, mode):
+        if self._closed:
+            raise ValueError("I/O operation on closed file")
+        if self._mode != mode:
+            raise IOError(
+                "File not open for %s" % ("reading" if mode == "rb" else "writing")
+            )
+
+    def read(self, size=-1):
+        self._check("rb")
+        end = len(self._data) if size is None or size < 0 else self._position + size
+        chunk = self._data[self._position : end]
+        self._position += len(chunk)
+        return surrogate_text(chunk)
+
+    def readline(self, size=-1):
+        self._check("rb")
+        newline = self._data.find(b"\n", self._position)
+        end = len(self._data) if newline == -1 else newline + 1
+        if size is not None and size >= 0:
+            end = min(end, self._position + size)
+        chunk = self._data[self._position : end]
+        self._position = end
+        return surrogate_text(chunk)
+
+    def readlines(self):
+        lines = []
+        line = self.readline()
+        while line:
+            lines.append(line)
+            line = self.readline()
+        return lines
+
+    def __iter__(self):
+        return iter(self.readlines())
+
+    def write(self, data):
+        self._check("wb")
+        chunk = surrogate_bytes(data)
+        if self._written + len(chunk) > self._limit:
+            self._on_limit(self._slot)
+            raise IOError(
+                'output "%s" exceeds its limit of %d bytes' % (self._slot, self._limit)
+            )
+        self._written += len(chunk)
+        self._chunks.append(chunk)
+        return len(chunk)
+
+    def flush(self):
+        pass
+
+    def close(self):
+        self._closed = True
+
+    @property
+    def closed(self):
+        return self._closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+
+def make_open(state):
+    def on_limit(slot):
+        if state.limit_exceeded is None:
+            state.limit_exceeded = slot
+
+    def teaclave_open(slot, mode="rb"):
+        if mode not in ("rb", "wb"):
+            raise RuntimeError(NOT_SUPPORTED)
+        if mode == "rb":
+            if slot not in state.inputs:
+                raise RuntimeError(FFI_ERROR)
+            return TeaclaveFile("rb", data=state.inputs[slot])
+        if slot not in state.output_names or slot in state.created:
+            raise RuntimeError(FFI_ERROR)
+        state.created.add(slot)
+        chunks = []
+        state.outputs.append((slot, chunks))
+        return TeaclaveFile(
+            "wb", chunks=chunks, slot=slot, limit=state.output_limit, on_limit=on_limit
+        )
+
+    return teaclave_open
+
+
+def contains_code(value, depth=0):
+    if isinstance(value, types.CodeType):
+        return True
+    if depth > 100:
+        return False
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return any(contains_code(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return any(
+            contains_code(k, depth + 1) or contains_code(v, depth + 1)
+            for k, v in value.items()
+        )
+    return False
+
+
+def safe_marshal_loads(data):
+    """marshal.loads that accepts Python 2-style str data and rejects code objects,
+    which could be turned into functions that skip the source check."""
+    value = marshal.loads(surrogate_bytes(data))
+    if contains_code(value):
+        raise ValueError("marshal data with code objects is not supported")
+    return value
+
+
+def module_view(name, module, extra=None):
+    view = types.ModuleType(name)
+    for key in dir(module):
+        if key.startswith("_"):
+            continue
+        value = getattr(module, key)
+        if isinstance(value, types.ModuleType):
+            continue
+        setattr(view, key, value)
+    if extra:
+        for key, value in extra.items():
+            setattr(view, key, value)
+    return view
+
+
+class Importer:
+    """The __import__ of one task: allowed modules come back as fresh views."""
+
+    def __init__(self, state, teaclave_open):
+        self.state = state
+        self.teaclave_open = teaclave_open
+        self.views = {}
+
+    def view(self, name):
+        if name in self.views:
+            return self.views[name]
+        if name == "teaclave":
+            view = types.ModuleType("teaclave")
+            view.open = self.teaclave_open
+            view.teaclave_open = self.teaclave_open
+        else:
+            __import__(name)
+            module = sys.modules[name]
+            extra = None
+            if name == "marshal":
+                extra = {"loads": safe_marshal_loads}
+            elif name == "_numpypy":
+                extra = {
+                    "multiarray": self.view("_numpypy.multiarray"),
+                    "umath": self.view("_numpypy.umath"),
+                }
+            view = module_view(name, module, extra)
+        self.views[name] = view
+        return view
+
+    def __call__(self, name, globals=None, locals=None, fromlist=(), level=0):
+        if level != 0:
+            raise self.state.deny("relative imports are not available in Python functions")
+        if name not in ALLOWED_MODULES:
+            raise self.state.deny(
+                'module "%s" is not available in Python functions; the available modules '
+                "are %s" % (name, ", ".join(sorted(ALLOWED_MODULES)))
+            )
+        if fromlist or "." not in name:
+            return self.view(name)
+        return self.view(name.split(".")[0])
+
+
+def make_builtins(state, teaclave_open):
+    importer = Importer(state, teaclave_open)
+
+    def checked_name(name):
+        if not isinstance(name, str):
+            raise TypeError("attribute name must be a string")
+        if not attribute_allowed(name):
+            raise state.deny('attribute "%s" is not available in Python functions' % name)
+        return name
+
+    def safe_getattr(obj, name, *default):
+        return getattr(obj, checked_name(name), *default)
+
+    def safe_hasattr(obj, name):
+        return hasattr(obj, checked_name(name))
+
+    def safe_setattr(obj, name, value):
+        if isinstance(obj, types.ModuleType):
+            raise state.deny("modules are read-only in Python functions")
+        setattr(obj, checked_name(name), value)
+
+    def safe_delattr(obj, name):
+        delattr(obj, checked_name(name))
+
+    def removed(name):
+        def unavailable(*args, **kwargs):
+            raise state.deny('builtin "%s" is not available in Python functions' % name)
+
+        return unavailable
+
+    def open_unavailable(*args, **kwargs):
+        raise state.deny(
+            'builtin "open" is not available in Python functions; use teaclave_open(slot, '
+            'mode) or "from teaclave import open"'
+        )
+
+    table = {
+        key: value for key, value in vars(builtins).items() if key not in REMOVED_BUILTINS
+    }
+    table.update(
+        {
+            "__import__": importer,
+            "__build_class__": builtins.__build_class__,
+            "getattr": safe_getattr,
+            "hasattr": safe_hasattr,
+            "setattr": safe_setattr,
+            "delattr": safe_delattr,
+            "eval": removed("eval"),
+            "exec": removed("exec"),
+            "compile": removed("compile"),
+            "globals": removed("globals"),
+            "locals": removed("locals"),
+            "vars": removed("vars"),
+            "open": open_unavailable,
+            "input": removed("input"),
+            "breakpoint": removed("breakpoint"),
+            "teaclave_open": teaclave_open,
+            # Python 2 names that MesaPy payloads use.
+            "xrange": range,
+            "unicode": str,
+            "long": int,
+            "basestring": str,
+            "unichr": chr,
+            "reduce": __import__("functools").reduce,
+        }
+    )
+    return table
+
+
+def to_summary(result):
+    if result is None:
+        return ""
+    if isinstance(result, bytes):
+        return surrogate_text(result)
+    return str(result)
+
+
+def run_task(source, argv, inputs, output_names, output_limit):
+    """Runs the function and returns a dict with the summary, the outputs as (slot, bytes)
+    pairs and what went wrong: `violation` (a denied operation), `limit_exceeded` (an output
+    slot past its limit) or `memory_error`."""
+    state = TaskState(inputs, output_names, output_limit)
+    modules_before = set(sys.modules)
+    task_globals = None
+    summary = EXEC_ERROR
+    memory_error = False
+    try:
+        tree = ast.parse(source, "<function>")
+        SourceChecker().visit(tree)
+        code = compile(tree, "<function>", "exec", dont_inherit=True)
+        teaclave_open = make_open(state)
+        task_globals = {
+            "__builtins__": make_builtins(state, teaclave_open),
+            "__name__": "__main__",
+        }
+        exec(code, task_globals)
+        entrypoint = task_globals.get("entrypoint")
+        if not callable(entrypoint):
+            raise NameError("the source does not define entrypoint(argv)")
+        summary = to_summary(entrypoint(list(argv)))
+        if len(summary.encode("utf-8", "surrogateescape")) > MAX_SUMMARY_BYTES:
+            summary = BUFFER_TOO_SHORT
+    except PolicyViolation as error:
+        state.deny(str(error))
+    except MemoryError:
+        memory_error = True
+    except BaseException:
+        summary = EXEC_ERROR
+    outputs = [(slot, b"".join(chunks)) for slot, chunks in state.outputs]
+    result = {
+        "summary": summary,
+        "outputs": outputs,
+        "violation": state.violation,
+        "limit_exceeded": state.limit_exceeded,
+        "memory_error": memory_error,
+    }
+    if task_globals is not None:
+        task_globals.clear()
+    for name in set(sys.modules) - modules_before:
+        del sys.modules[name]
+    gc.collect()
+    return result
+
+
+def run_task_from_js(source, argv, slots, datas, output_names, output_limit):
+    """Entry point for the JavaScript host: copies every argument out of its JsProxy into
+    plain Python values, so the function never holds a JavaScript object."""
+    inputs = {}
+    for index in range(len(slots)):
+        inputs[str(slots[index])] = bytes(datas[index].to_bytes())
+    return run_task(
+        str(source),
+        [str(arg) for arg in argv],
+        inputs,
+        [str(name) for name in output_names],
+        int(output_limit),
+    )

@@ -1,0 +1,84 @@
+import { fork } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { CloisterError } from "../../common/errors.ts";
+import { childProcessChannel } from "../sandbox/sandbox-channel.ts";
+import type { SandboxChannel, SandboxReply } from "../sandbox/sandbox-channel.ts";
+import { capModuleMemory } from "../sandbox/wasm-memory-cap.ts";
+
+const processScript = fileURLToPath(new URL("./pyodide-process.mjs", import.meta.url));
+const pyodideFolder = dirname(createRequire(import.meta.url).resolve("pyodide"));
+const pyodideWasm = join(pyodideFolder, "pyodide.asm.wasm");
+
+/** Time a new interpreter has to load; a cold load takes about 2 s on an idle machine. */
+const startTimeoutMs = 60_000;
+
+/**
+ * Node options of the interpreter process. The permission model lets it read only the
+ * Pyodide package and the folder of its own script (which holds the Python sources), and
+ * grants no file writes, child processes, worker threads or native addons.
+ */
+function interpreterOptions(): string[] {
+  return [
+    "--disallow-code-generation-from-strings",
+    "--experimental-permission",
+    `--allow-fs-read=${pyodideFolder}/*`,
+    `--allow-fs-read=${dirname(processScript)}/*`,
+    "--no-warnings",
+  ];
+}
+
+const cappedBinaries = new Map<number, Uint8Array>();
+
+function cappedPyodideBinary(maxPages: number): { bytes: Uint8Array; originalLength: number } {
+  const original = readFileSync(pyodideWasm);
+  let bytes = cappedBinaries.get(maxPages);
+  if (bytes === undefined) {
+    bytes = capModuleMemory(original, maxPages).bytes;
+    cappedBinaries.set(maxPages, bytes);
+  }
+  return { bytes, originalLength: original.length };
+}
+
+/**
+ * Starts a Pyodide interpreter process whose WebAssembly memory can grow to at most
+ * `maxPages` pages, and resolves once Python is loaded and locked down.
+ */
+export function launchPyodide(maxPages: number): Promise<SandboxChannel> {
+  const { bytes, originalLength } = cappedPyodideBinary(maxPages);
+  const child = fork(processScript, [], {
+    execArgv: interpreterOptions(),
+    serialization: "advanced",
+    stdio: ["ignore", "ignore", "ignore", "ipc"],
+    env: {},
+  });
+  const channel = childProcessChannel(child);
+  return new Promise<SandboxChannel>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      channel.kill();
+      reject(new CloisterError("UNAVAILABLE", `Pyodide did not load in ${startTimeoutMs} ms`));
+    }, startTimeoutMs);
+    child.once("message", (message: SandboxReply) => {
+      clearTimeout(timer);
+      if (message.type === "ready") {
+        resolve(channel);
+        return;
+      }
+      channel.kill();
+      const reason = message.type === "failed" ? message.message : "an unexpected message";
+      reject(new CloisterError("UNAVAILABLE", `the Python interpreter failed to start: ${reason}`));
+    });
+    channel.onExit((reason) => {
+      clearTimeout(timer);
+      reject(new CloisterError("UNAVAILABLE", `the Python interpreter failed to start: ${reason}`));
+    });
+    channel.send({
+      type: "init",
+      wasm: bytes,
+      wasmLength: originalLength,
+      indexURL: pathToFileURL(`${pyodideFolder}/`).href,
+    });
+  });
+}

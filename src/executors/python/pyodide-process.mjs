@@ -1,0 +1,160 @@
+// A Pyodide interpreter in its own Node.js process, started by python-executor.ts. This
+// file is plain JavaScript because the process runs under Node's permission model, which
+// stops tsx from starting the esbuild process it compiles TypeScript with.
+//
+// The parent starts it with --disallow-code-generation-from-strings (no eval or Function
+// constructor, so Python code that reaches a JavaScript object cannot compile new
+// JavaScript), --experimental-permission with read access to the Pyodide package and this
+// folder only (no file writes, child processes, workers or native addons), an empty
+// environment and no standard streams. After Pyodide loads, the host globals a guest could
+// use are removed and the clocks are coarsened.
+import { constants as fsConstants, readFileSync, readdirSync, statSync } from "node:fs";
+import { constants as osConstants } from "node:os";
+import { join } from "node:path";
+
+/** Granularity of the clocks Python sees, in milliseconds. */
+const clockResolutionMs = 100;
+const guestFolder = new URL("./guest/", import.meta.url);
+// Kept before lockDown() removes the global.
+const hostProcess = process;
+const send = (message) => hostProcess.send?.(message);
+let runTask;
+
+hostProcess.on("disconnect", () => hostProcess.exit(0));
+hostProcess.on("message", (message) => {
+  if (message.type === "init") {
+    initialize(message).then(
+      () => send({ type: "ready" }),
+      (error) => {
+        send({ type: "failed", code: "UNAVAILABLE", message: `Pyodide failed to load: ${error}` });
+        hostProcess.exit(1);
+      },
+    );
+  } else if (message.type === "run") {
+    send(run(message.job));
+  }
+});
+
+async function initialize({ wasm, wasmLength, indexURL }) {
+  // Pyodide's NODEFS reads file-mode constants through process.binding, which the
+  // permission model forbids; nothing else is served.
+  Object.defineProperty(hostProcess, "binding", {
+    configurable: true,
+    value: (name) => {
+      if (name === "constants") return { fs: fsConstants, os: osConstants };
+      throw new Error(`process.binding("${name}") is not available`);
+    },
+  });
+  // Swap in the binary whose memory maximum the parent lowered to the task's memory limit.
+  const instantiate = WebAssembly.instantiate;
+  WebAssembly.instantiate = (source, imports) =>
+    instantiate(source?.byteLength === wasmLength ? wasm : source, imports);
+  const { loadPyodide } = await import(new URL("pyodide.mjs", indexURL).href);
+  const pyodide = await loadPyodide({
+    indexURL: new URL(indexURL).pathname,
+    packages: [],
+    jsglobals: {},
+    stdout: () => {},
+    stderr: () => {},
+    checkAPIVersion: true,
+  });
+  WebAssembly.instantiate = instantiate;
+
+  copyFolder(pyodide.FS, guestFolder, "/cloister");
+  pyodide.runPython(
+    "import sys\nsys.dont_write_bytecode = True\nsys.path.insert(0, '/cloister')\n" +
+      "import cloister_sandbox",
+  );
+  runTask = pyodide.pyimport("cloister_sandbox").run_task_from_js;
+  lockDown(pyodide);
+}
+
+function copyFolder(FS, folderUrl, target) {
+  FS.mkdirTree(target);
+  for (const name of readdirSync(folderUrl)) {
+    const source = new URL(name, folderUrl);
+    if (statSync(source).isDirectory()) {
+      copyFolder(FS, new URL(`${name}/`, folderUrl), join(target, name));
+    } else if (name.endsWith(".py")) {
+      FS.writeFile(join(target, name), readFileSync(source));
+    }
+  }
+}
+
+function lockDown(pyodide) {
+  const disabled = (name) => () => {
+    throw new Error(`${name} is disabled in the Cloister Python executor`);
+  };
+  for (const name of [
+    "loadPackage",
+    "loadPackagesFromImports",
+    "mountNodeFS",
+    "mountNativeFS",
+    "registerJsModule",
+    "setStdin",
+  ]) {
+    if (name in pyodide) pyodide[name] = disabled(`pyodide.${name}`);
+  }
+  pyodide.FS.mount = disabled("FS.mount");
+  for (const name of ["fetch", "WebSocket", "XMLHttpRequest", "EventSource", "navigator"]) {
+    delete globalThis[name];
+  }
+  const preciseDateNow = Date.now;
+  Date.now = () => Math.floor(preciseDateNow() / clockResolutionMs) * clockResolutionMs;
+  const precisePerformanceNow = performance.now.bind(performance);
+  performance.now = () =>
+    Math.floor(precisePerformanceNow() / clockResolutionMs) * clockResolutionMs;
+  // The IPC channel above keeps its own reference; without the global, Python code that
+  // reaches a JavaScript object cannot find process.getBuiltinModule and the modules it opens.
+  delete globalThis.process;
+}
+
+function run(job) {
+  const slots = Object.keys(job.inputs);
+  // IPC delivers Node Buffers, which Pyodide does not convert; plain views are converted.
+  const datas = slots.map((slot) => {
+    const data = job.inputs[slot];
+    return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  });
+  let proxy;
+  try {
+    proxy = runTask(job.source, job.argv, slots, datas, job.outputNames, job.outputLimitBytes);
+    const result = proxy.toJs({ dict_converter: Object.fromEntries });
+    return reply(job, result);
+  } catch {
+    // The traceback may quote input data, so it stays in this process.
+    return {
+      type: "failed",
+      code: "INTERNAL",
+      message: "the Python interpreter failed and will be restarted",
+      retire: true,
+    };
+  } finally {
+    proxy?.destroy();
+  }
+}
+
+function reply(job, result) {
+  if (result.memory_error) {
+    return {
+      type: "failed",
+      code: "RESOURCE_EXHAUSTED",
+      message: `the function ran out of its memory limit of ${job.memoryBytes} bytes`,
+      retire: true,
+    };
+  }
+  if (result.violation) {
+    return { type: "failed", code: "PERMISSION_DENIED", message: result.violation };
+  }
+  const outputs = result.outputs.map(([slot, data]) => ({ slot, data: new Uint8Array(data) }));
+  const oversized = outputs.find((output) => output.data.length > job.outputLimitBytes);
+  const limitExceeded = result.limit_exceeded ?? oversized?.slot;
+  if (limitExceeded) {
+    return {
+      type: "failed",
+      code: "RESOURCE_EXHAUSTED",
+      message: `output "${limitExceeded}" exceeds its limit of ${job.outputLimitBytes} bytes`,
+    };
+  }
+  return { type: "done", result: { summary: result.summary, outputs } };
+}

@@ -1,0 +1,112 @@
+import type { FunctionRuntime } from "../../functions/runtime.ts";
+import { CloisterError } from "../../common/errors.ts";
+import type { ExecutionOutcome, ExecutionRequest, Executor } from "../executor.ts";
+import { resolveLimits } from "../sandbox/execution-limits.ts";
+import type { ResolvedLimits } from "../sandbox/execution-limits.ts";
+import { flattenArguments } from "../sandbox/flatten-arguments.ts";
+import { SandboxPool } from "../sandbox/sandbox-pool.ts";
+import { commitOutputs, stageInputs } from "../sandbox/staged-files.ts";
+import type { GuestOutput } from "../sandbox/staged-files.ts";
+import { wasmPageBytes } from "../sandbox/wasm-memory-cap.ts";
+import { launchPyodide } from "./launch-pyodide.ts";
+
+/**
+ * Defaults for zero limits. The memory limit caps the interpreter's whole WebAssembly heap,
+ * which holds Python itself (about 30 MiB after loading) as well as the function's data.
+ */
+export const pythonDefaultLimits: ResolvedLimits = {
+  cpuTimeMs: 60_000,
+  memoryBytes: 512 * 2 ** 20,
+  outputBytes: 64 * 2 ** 20,
+};
+
+/** Upper bounds a task may request; 4 GiB is the most a 32-bit memory can address. */
+export const pythonMaximumLimits: ResolvedLimits = {
+  cpuTimeMs: 3_600_000,
+  memoryBytes: 4 * 2 ** 30 - wasmPageBytes,
+  outputBytes: 2 ** 30,
+};
+
+/** Smallest memory limit with which Pyodide loads and runs small functions. */
+export const pythonMinimumMemoryBytes = 128 * 2 ** 20;
+
+/** Options of the Python executor. */
+export interface PythonExecutorOptions {
+  /** Number of warm interpreter processes kept for runs; default 2. Each takes about 150 MB. */
+  readonly maxInterpreters?: number;
+}
+
+interface PythonResult {
+  readonly summary: string;
+  readonly outputs: GuestOutput[];
+}
+
+/**
+ * Runs Python functions with Teaclave's MesaPy interface (executor `mesapy`, executor_type
+ * `python`) on Pyodide, offline. The payload defines `entrypoint(argv)` and opens its files
+ * with `teaclave_open(slot, "rb" | "wb")`. An uncaught exception gives the summary
+ * `MESAPY_EXEC_ERROR` and a summary over 20480 bytes gives `MESAPY_ERROR_BUFFER_TOO_SHORT`,
+ * both as normal results. Using an unavailable module, builtin or attribute fails the run
+ * with PERMISSION_DENIED even when the function catches the error.
+ *
+ * Interpreters are warm child processes, loaded on first use and reused between tasks
+ * (fresh globals, task modules removed). A run that times out or is cancelled kills its
+ * process, and a new one loads for the next task.
+ */
+export class MesapyExecutor implements Executor {
+  readonly name = "mesapy";
+  readonly executorType = "python";
+  readonly #pool: SandboxPool<number>;
+
+  constructor(options: PythonExecutorOptions = {}) {
+    this.#pool = new SandboxPool<number>({
+      label: "Python",
+      launch: (maxPages) => launchPyodide(maxPages),
+      maxSandboxes: options.maxInterpreters ?? 2,
+    });
+  }
+
+  async execute(
+    request: ExecutionRequest,
+    runtime: FunctionRuntime,
+    signal: AbortSignal,
+  ): Promise<ExecutionOutcome> {
+    const limits = resolveLimits(request.limits, pythonDefaultLimits, pythonMaximumLimits);
+    if (limits.memoryBytes < pythonMinimumMemoryBytes) {
+      throw new CloisterError(
+        "INVALID_ARGUMENT",
+        `limit memoryBytes of ${limits.memoryBytes} is below the Python executor's minimum ` +
+          `of ${pythonMinimumMemoryBytes}; raise it`,
+      );
+    }
+    const source = decodeSource(request.payload);
+    const staged = await stageInputs(runtime, limits.memoryBytes);
+    const job = {
+      source,
+      argv: flattenArguments(request.arguments),
+      inputs: staged.inputs,
+      outputNames: staged.outputNames,
+      outputLimitBytes: limits.outputBytes,
+      memoryBytes: limits.memoryBytes,
+    };
+    const maxPages = Math.floor(limits.memoryBytes / wasmPageBytes);
+    const result = (await this.#pool.run(maxPages, job, {
+      timeoutMs: limits.cpuTimeMs,
+      signal,
+    })) as PythonResult;
+    await commitOutputs(runtime, result.outputs);
+    return { summary: result.summary, log: [] };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.close();
+  }
+}
+
+function decodeSource(payload: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(payload);
+  } catch {
+    throw new CloisterError("INVALID_ARGUMENT", "the Python payload is not valid UTF-8 text");
+  }
+}

@@ -1,0 +1,4 @@
+# Never returns; used to test the CPU time limit and cancellation.
+def entrypoint(argv):
+    while True:
+        pass
