@@ -16,7 +16,7 @@ export interface PlatformConfig {
   readonly dev: boolean;
   /** Password of the admin account created on the first start; generated when unset. */
   readonly adminPassword?: string;
-  /** Number of executor workers, each running one task at a time. */
+  /** Number of executor workers, each running one task at a time; 0 when they run elsewhere. */
   readonly executorWorkers: number;
   /** An executor silent this long is lost and its task fails. */
   readonly executorTimeoutMs: number;
@@ -51,8 +51,13 @@ export function resolvePlatformConfig(
   partial: Partial<PlatformConfig> & { dataDirectory: string },
 ): PlatformConfig {
   const config: PlatformConfig = { ...defaultPlatformConfig, ...partial };
+  if (!Number.isInteger(config.executorWorkers) || config.executorWorkers < 0) {
+    throw new CloisterError(
+      "INVALID_ARGUMENT",
+      `setting executorWorkers must be a non-negative integer, got ${config.executorWorkers}`,
+    );
+  }
   const positive: (keyof PlatformConfig)[] = [
-    "executorWorkers",
     "executorTimeoutMs",
     "heartbeatIntervalMs",
     "pullWaitMs",

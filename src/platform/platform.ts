@@ -47,6 +47,8 @@ export interface RunningPlatform {
   /** The admin password generated on the first start; undefined on later starts. */
   readonly generatedAdminPassword: string | undefined;
   readonly storage: StorageBackend;
+  /** In-process transports of the internal services, for tools and tests in this process. */
+  readonly internalTransports: { readonly scheduler: Transport; readonly management: Transport };
   stop(): Promise<void>;
 }
 
@@ -221,6 +223,7 @@ export async function startPlatform(
     apiCertificatePem: apiCredentials.certificatePem,
     generatedAdminPassword,
     storage,
+    internalTransports: { scheduler: schedulerTransport, management: managementTransport },
     stop() {
       stopped ??= (async () => {
         await Promise.all(servers.map((server) => server.close()));

@@ -25,8 +25,16 @@ describe("authentication API", () => {
 
   test("login rejects a wrong password and an unknown user alike", async () => {
     const { authentication } = platform.anonymous();
-    await rejectsWith(authentication.login("admin", "wrong"), Code.Unauthenticated, /invalid user id or password/);
-    await rejectsWith(authentication.login("nobody", "teaclave"), Code.Unauthenticated, /invalid user id or password/);
+    await rejectsWith(
+      authentication.login("admin", "wrong"),
+      Code.Unauthenticated,
+      /invalid user id or password/,
+    );
+    await rejectsWith(
+      authentication.login("nobody", "teaclave"),
+      Code.Unauthenticated,
+      /invalid user id or password/,
+    );
   });
 
   test("calls without credentials are unauthenticated", async () => {
@@ -44,18 +52,40 @@ describe("authentication API", () => {
   test("a token of one user does not work for another id", async () => {
     const user = await platform.createUser("token-owner", "FunctionOwner");
     const { authentication } = platform.anonymous();
-    const { token } = await user.authentication.rpc.userLogin({ id: "token-owner", password: "token-owner-password" });
+    const { token } = await user.authentication.rpc.userLogin({
+      id: "token-owner",
+      password: "token-owner-password",
+    });
     authentication.setCredentials({ id: "admin", token });
     await rejectsWith(authentication.listUsers(), Code.Unauthenticated);
   });
 
   test("register validates id, role and duplicates", async () => {
-    await rejectsWith(admin.authentication.registerUser("", "pw", "FunctionOwner"), Code.InvalidArgument, /user id is missing/);
-    await rejectsWith(admin.authentication.registerUser("bad role", "pw", "FunctionOwner"), Code.InvalidArgument, /invalid user id/);
-    await rejectsWith(admin.authentication.registerUser("u-role", "pw", "Superuser"), Code.InvalidArgument, /invalid role "Superuser"/);
-    await rejectsWith(admin.authentication.registerUser("u-attr", "pw", "DataOwner", ""), Code.InvalidArgument, /invalid attribute/);
+    await rejectsWith(
+      admin.authentication.registerUser("", "pw", "FunctionOwner"),
+      Code.InvalidArgument,
+      /user id is missing/,
+    );
+    await rejectsWith(
+      admin.authentication.registerUser("bad role", "pw", "FunctionOwner"),
+      Code.InvalidArgument,
+      /invalid user id/,
+    );
+    await rejectsWith(
+      admin.authentication.registerUser("u-role", "pw", "Superuser"),
+      Code.InvalidArgument,
+      /invalid role "Superuser"/,
+    );
+    await rejectsWith(
+      admin.authentication.registerUser("u-attr", "pw", "DataOwner", ""),
+      Code.InvalidArgument,
+      /invalid attribute/,
+    );
     await admin.authentication.registerUser("duplicate", "pw", "FunctionOwner");
-    await rejectsWith(admin.authentication.registerUser("duplicate", "pw2", "FunctionOwner"), Code.AlreadyExists);
+    await rejectsWith(
+      admin.authentication.registerUser("duplicate", "pw2", "FunctionOwner"),
+      Code.AlreadyExists,
+    );
   });
 
   test("delegation rules of register", async () => {
@@ -63,20 +93,41 @@ describe("authentication API", () => {
     const owner = await platform.createUser("fo-1", "FunctionOwner");
     const dataOwner = await platform.createUser("do-a1", "DataOwner", "groupA");
     await manager.authentication.registerUser("do-a2", "pw", "DataOwner", "groupA");
-    await rejectsWith(manager.authentication.registerUser("do-b1", "pw", "DataOwner", "groupB"), Code.PermissionDenied);
-    await rejectsWith(manager.authentication.registerUser("fo-x", "pw", "FunctionOwner"), Code.PermissionDenied);
+    await rejectsWith(
+      manager.authentication.registerUser("do-b1", "pw", "DataOwner", "groupB"),
+      Code.PermissionDenied,
+    );
+    await rejectsWith(
+      manager.authentication.registerUser("fo-x", "pw", "FunctionOwner"),
+      Code.PermissionDenied,
+    );
     await owner.authentication.registerUser("manager-c", "pw", "DataOwnerManager", "groupC");
-    await rejectsWith(owner.authentication.registerUser("do-c1", "pw", "DataOwner", "groupC"), Code.PermissionDenied);
-    await rejectsWith(dataOwner.authentication.registerUser("do-a3", "pw", "DataOwner", "groupA"), Code.PermissionDenied);
+    await rejectsWith(
+      owner.authentication.registerUser("do-c1", "pw", "DataOwner", "groupC"),
+      Code.PermissionDenied,
+    );
+    await rejectsWith(
+      dataOwner.authentication.registerUser("do-a3", "pw", "DataOwner", "groupA"),
+      Code.PermissionDenied,
+    );
   });
 
   test("a DataOwnerManager cannot take over accounts outside its group", async () => {
     const manager = await platform.createUser("manager-d", "DataOwnerManager", "groupD");
     await platform.createUser("do-d1", "DataOwner", "groupD");
     await platform.createUser("do-e1", "DataOwner", "groupE");
-    await rejectsWith(manager.authentication.updateUser("admin", "taken", "DataOwner", "groupD"), Code.PermissionDenied);
-    await rejectsWith(manager.authentication.updateUser("do-e1", "taken", "DataOwner", "groupD"), Code.PermissionDenied);
-    await rejectsWith(manager.authentication.updateUser("do-d1", "pw", "PlatformAdmin"), Code.PermissionDenied);
+    await rejectsWith(
+      manager.authentication.updateUser("admin", "taken", "DataOwner", "groupD"),
+      Code.PermissionDenied,
+    );
+    await rejectsWith(
+      manager.authentication.updateUser("do-e1", "taken", "DataOwner", "groupD"),
+      Code.PermissionDenied,
+    );
+    await rejectsWith(
+      manager.authentication.updateUser("do-d1", "pw", "PlatformAdmin"),
+      Code.PermissionDenied,
+    );
     await manager.authentication.updateUser("do-d1", "new-password", "DataOwner", "groupD");
     await platform.login("do-d1", "new-password");
     await platform.login("admin", "teaclave");
@@ -115,9 +166,16 @@ describe("authentication API", () => {
 
   test("delete removes the account and its tokens", async () => {
     const victim = await platform.createUser("to-delete", "FunctionOwner");
-    await rejectsWith(admin.authentication.deleteUser("admin"), Code.FailedPrecondition, /own account/);
+    await rejectsWith(
+      admin.authentication.deleteUser("admin"),
+      Code.FailedPrecondition,
+      /own account/,
+    );
     await admin.authentication.deleteUser("to-delete");
-    await rejectsWith(victim.frontend.rpc.listFunctions({ userId: "to-delete" }), Code.Unauthenticated);
+    await rejectsWith(
+      victim.frontend.rpc.listFunctions({ userId: "to-delete" }),
+      Code.Unauthenticated,
+    );
     await rejectsWith(admin.authentication.deleteUser("to-delete"), Code.NotFound);
   });
 });

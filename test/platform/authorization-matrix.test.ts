@@ -109,7 +109,11 @@ describe("authorization matrix", () => {
     let inputId: string;
     let outputId: string;
     let taskId: string;
-    const zeroCrypto = { schema: "aes-gcm-128" as const, key: new Uint8Array(16), iv: new Uint8Array(12) };
+    const zeroCrypto = {
+      schema: "aes-gcm-128" as const,
+      key: new Uint8Array(16),
+      iv: new Uint8Array(12),
+    };
 
     before(async () => {
       admin = sessions["PlatformAdmin"]!;
@@ -130,7 +134,11 @@ describe("authorization matrix", () => {
         ],
         userAllowlist: ["r-data"],
       });
-      inputId = await dataOwner.frontend.registerInputFile("file:///tmp/in.txt", new Uint8Array(16), zeroCrypto);
+      inputId = await dataOwner.frontend.registerInputFile(
+        "file:///tmp/in.txt",
+        new Uint8Array(16),
+        zeroCrypto,
+      );
       outputId = await dataOwner.frontend.registerOutputFile("file:///tmp/out.txt", zeroCrypto);
       taskId = await dataOwner.frontend.createTask({
         functionId: privateFunction,
@@ -139,39 +147,202 @@ describe("authorization matrix", () => {
     });
 
     const cases: [string, () => Session, () => Promise<unknown>, "allow" | "deny"][] = [];
-    const add = (name: string, who: () => Session, call: (s: Session) => Promise<unknown>, expected: "allow" | "deny") =>
-      cases.push([name, who, () => call(who()), expected]);
+    const add = (
+      name: string,
+      who: () => Session,
+      call: (s: Session) => Promise<unknown>,
+      expected: "allow" | "deny",
+    ) => cases.push([name, who, () => call(who()), expected]);
 
-    add("owner gets a private function", () => owner, (s) => s.frontend.rpc.getFunction({ functionId: privateFunction }), "allow");
-    add("admin gets a private function", () => admin, (s) => s.frontend.rpc.getFunction({ functionId: privateFunction }), "allow");
-    add("allow-listed user gets a private function", () => dataOwner, (s) => s.frontend.rpc.getFunction({ functionId: privateFunction }), "allow");
-    add("same-group user gets a private function", () => sameGroup, (s) => s.frontend.rpc.getFunction({ functionId: privateFunction }), "deny");
-    add("other owner updates a function", () => otherOwner, (s) => s.frontend.rpc.updateFunction({ functionId: privateFunction, name: "builtin-echo", executorType: "builtin" }), "deny");
-    add("other owner disables a function", () => otherOwner, (s) => s.frontend.rpc.disableFunction({ functionId: privateFunction }), "deny");
-    add("other owner deletes a function", () => otherOwner, (s) => s.frontend.rpc.deleteFunction({ functionId: privateFunction }), "deny");
-    add("owner reads usage of a private function", () => owner, (s) => s.frontend.rpc.getFunctionUsageStats({ functionId: privateFunction }), "allow");
-    add("allow-listed user reads usage", () => dataOwner, (s) => s.frontend.rpc.getFunctionUsageStats({ functionId: privateFunction }), "allow");
-    add("outsider reads usage", () => otherGroup, (s) => s.frontend.rpc.getFunctionUsageStats({ functionId: privateFunction }), "deny");
-    add("user lists own functions", () => owner, (s) => s.frontend.rpc.listFunctions({ userId: "r-owner" }), "allow");
-    add("user lists another's functions", () => otherOwner, (s) => s.frontend.rpc.listFunctions({ userId: "r-owner" }), "deny");
-    add("admin lists another's functions", () => admin, (s) => s.frontend.rpc.listFunctions({ userId: "r-owner" }), "allow");
-    add("owner gets an input", () => dataOwner, (s) => s.frontend.rpc.getInputFile({ dataId: inputId }), "allow");
-    add("outsider gets an input", () => otherGroup, (s) => s.frontend.rpc.getInputFile({ dataId: inputId }), "deny");
-    add("admin gets an input", () => admin, (s) => s.frontend.rpc.getInputFile({ dataId: inputId }), "deny");
-    add("outsider updates an input", () => sameGroup, (s) => s.frontend.rpc.updateInputFile({ dataId: inputId, url: "file:///tmp/x" }), "deny");
-    add("owner gets an output", () => dataOwner, (s) => s.frontend.rpc.getOutputFile({ dataId: outputId }), "allow");
-    add("outsider gets an output", () => sameGroup, (s) => s.frontend.rpc.getOutputFile({ dataId: outputId }), "deny");
-    add("outsider deletes an output", () => sameGroup, (s) => s.frontend.rpc.deleteOutputFile({ dataId: outputId }), "deny");
-    add("same-group user creates a task on a private function", () => sameGroup, (s) => s.frontend.createTask({ functionId: privateFunction, inputsOwnership: { password: ["r-same-group"], exposed_passwords: ["r-same-group"] } }), "deny");
-    add("participant gets a task", () => dataOwner, (s) => s.frontend.getTask(taskId), "allow");
-    add("outsider gets a task", () => sameGroup, (s) => s.frontend.getTask(taskId), "deny");
-    add("admin outside the task gets it", () => admin, (s) => s.frontend.getTask(taskId), "deny");
-    add("outsider assigns data", () => sameGroup, (s) => s.frontend.assignData(taskId, { inputs: { password: inputId } }), "deny");
-    add("outsider approves", () => sameGroup, (s) => s.frontend.approveTask(taskId), "deny");
-    add("outsider invokes", () => sameGroup, (s) => s.frontend.invokeTask(taskId), "deny");
-    add("outsider cancels", () => sameGroup, (s) => s.frontend.cancelTask(taskId), "deny");
-    add("outsider deletes a task", () => sameGroup, (s) => s.frontend.rpc.deleteTask({ taskId }), "deny");
-    add("admin queries the audit log", () => admin, (s) => s.frontend.rpc.queryAuditLogs({ query: "", limit: 10n }), "allow");
+    add(
+      "owner gets a private function",
+      () => owner,
+      (s) => s.frontend.rpc.getFunction({ functionId: privateFunction }),
+      "allow",
+    );
+    add(
+      "admin gets a private function",
+      () => admin,
+      (s) => s.frontend.rpc.getFunction({ functionId: privateFunction }),
+      "allow",
+    );
+    add(
+      "allow-listed user gets a private function",
+      () => dataOwner,
+      (s) => s.frontend.rpc.getFunction({ functionId: privateFunction }),
+      "allow",
+    );
+    add(
+      "same-group user gets a private function",
+      () => sameGroup,
+      (s) => s.frontend.rpc.getFunction({ functionId: privateFunction }),
+      "deny",
+    );
+    add(
+      "other owner updates a function",
+      () => otherOwner,
+      (s) =>
+        s.frontend.rpc.updateFunction({
+          functionId: privateFunction,
+          name: "builtin-echo",
+          executorType: "builtin",
+        }),
+      "deny",
+    );
+    add(
+      "other owner disables a function",
+      () => otherOwner,
+      (s) => s.frontend.rpc.disableFunction({ functionId: privateFunction }),
+      "deny",
+    );
+    add(
+      "other owner deletes a function",
+      () => otherOwner,
+      (s) => s.frontend.rpc.deleteFunction({ functionId: privateFunction }),
+      "deny",
+    );
+    add(
+      "owner reads usage of a private function",
+      () => owner,
+      (s) => s.frontend.rpc.getFunctionUsageStats({ functionId: privateFunction }),
+      "allow",
+    );
+    add(
+      "allow-listed user reads usage",
+      () => dataOwner,
+      (s) => s.frontend.rpc.getFunctionUsageStats({ functionId: privateFunction }),
+      "allow",
+    );
+    add(
+      "outsider reads usage",
+      () => otherGroup,
+      (s) => s.frontend.rpc.getFunctionUsageStats({ functionId: privateFunction }),
+      "deny",
+    );
+    add(
+      "user lists own functions",
+      () => owner,
+      (s) => s.frontend.rpc.listFunctions({ userId: "r-owner" }),
+      "allow",
+    );
+    add(
+      "user lists another's functions",
+      () => otherOwner,
+      (s) => s.frontend.rpc.listFunctions({ userId: "r-owner" }),
+      "deny",
+    );
+    add(
+      "admin lists another's functions",
+      () => admin,
+      (s) => s.frontend.rpc.listFunctions({ userId: "r-owner" }),
+      "allow",
+    );
+    add(
+      "owner gets an input",
+      () => dataOwner,
+      (s) => s.frontend.rpc.getInputFile({ dataId: inputId }),
+      "allow",
+    );
+    add(
+      "outsider gets an input",
+      () => otherGroup,
+      (s) => s.frontend.rpc.getInputFile({ dataId: inputId }),
+      "deny",
+    );
+    add(
+      "admin gets an input",
+      () => admin,
+      (s) => s.frontend.rpc.getInputFile({ dataId: inputId }),
+      "deny",
+    );
+    add(
+      "outsider updates an input",
+      () => sameGroup,
+      (s) => s.frontend.rpc.updateInputFile({ dataId: inputId, url: "file:///tmp/x" }),
+      "deny",
+    );
+    add(
+      "owner gets an output",
+      () => dataOwner,
+      (s) => s.frontend.rpc.getOutputFile({ dataId: outputId }),
+      "allow",
+    );
+    add(
+      "outsider gets an output",
+      () => sameGroup,
+      (s) => s.frontend.rpc.getOutputFile({ dataId: outputId }),
+      "deny",
+    );
+    add(
+      "outsider deletes an output",
+      () => sameGroup,
+      (s) => s.frontend.rpc.deleteOutputFile({ dataId: outputId }),
+      "deny",
+    );
+    add(
+      "same-group user creates a task on a private function",
+      () => sameGroup,
+      (s) =>
+        s.frontend.createTask({
+          functionId: privateFunction,
+          inputsOwnership: { password: ["r-same-group"], exposed_passwords: ["r-same-group"] },
+        }),
+      "deny",
+    );
+    add(
+      "participant gets a task",
+      () => dataOwner,
+      (s) => s.frontend.getTask(taskId),
+      "allow",
+    );
+    add(
+      "outsider gets a task",
+      () => sameGroup,
+      (s) => s.frontend.getTask(taskId),
+      "deny",
+    );
+    add(
+      "admin outside the task gets it",
+      () => admin,
+      (s) => s.frontend.getTask(taskId),
+      "deny",
+    );
+    add(
+      "outsider assigns data",
+      () => sameGroup,
+      (s) => s.frontend.assignData(taskId, { inputs: { password: inputId } }),
+      "deny",
+    );
+    add(
+      "outsider approves",
+      () => sameGroup,
+      (s) => s.frontend.approveTask(taskId),
+      "deny",
+    );
+    add(
+      "outsider invokes",
+      () => sameGroup,
+      (s) => s.frontend.invokeTask(taskId),
+      "deny",
+    );
+    add(
+      "outsider cancels",
+      () => sameGroup,
+      (s) => s.frontend.cancelTask(taskId),
+      "deny",
+    );
+    add(
+      "outsider deletes a task",
+      () => sameGroup,
+      (s) => s.frontend.rpc.deleteTask({ taskId }),
+      "deny",
+    );
+    add(
+      "admin queries the audit log",
+      () => admin,
+      (s) => s.frontend.rpc.queryAuditLogs({ query: "", limit: 10n }),
+      "allow",
+    );
 
     test("each case is allowed or denied as specified", async () => {
       for (const [name, , call, expected] of cases) {

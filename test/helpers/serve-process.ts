@@ -1,0 +1,113 @@
+import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { AuthenticationClient } from "../../src/sdk/authentication-client.ts";
+import { FrontendClient } from "../../src/sdk/frontend-client.ts";
+import { pinnedCertificateVerifier } from "../../src/sdk/server-verification.ts";
+import { repositoryRoot } from "./fixtures.ts";
+
+/** Returns a TCP port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A `cloister serve` child process and clients for it. */
+export interface ServeProcess {
+  readonly child: ChildProcess;
+  connect(
+    id: string,
+    password: string,
+  ): Promise<{ authentication: AuthenticationClient; frontend: FrontendClient }>;
+  /** Clients that reuse an existing token. */
+  clients(credentials: { id: string; token: string }): Promise<{ frontend: FrontendClient }>;
+  kill(signal: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Starts `cloister serve --dev` on the given ports and waits until it answers. */
+export async function startServeProcess(options: {
+  dataDirectory: string;
+  authenticationPort: number;
+  frontendPort: number;
+  extraArguments?: string[];
+}): Promise<ServeProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      join(repositoryRoot, "bin/cloister.mjs"),
+      "serve",
+      "--dev",
+      "--data-dir",
+      options.dataDirectory,
+      "--auth-port",
+      String(options.authenticationPort),
+      "--frontend-port",
+      String(options.frontendPort),
+      "--log-level",
+      "warn",
+      ...(options.extraArguments ?? []),
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+
+  const verifier = async () =>
+    pinnedCertificateVerifier(
+      await readFile(join(options.dataDirectory, "tls", "api-certificate.pem"), "utf8"),
+    );
+  const connect = async (id: string, password: string) => {
+    const verifyServer = await verifier();
+    const authentication = new AuthenticationClient({
+      address: `127.0.0.1:${options.authenticationPort}`,
+      verifyServer,
+    });
+    const frontend = new FrontendClient({
+      address: `127.0.0.1:${options.frontendPort}`,
+      verifyServer,
+    });
+    frontend.setCredentials(await authentication.login(id, password));
+    return { authentication, frontend };
+  };
+
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`cloister serve exited early: ${stderr}`);
+    try {
+      await connect("admin", "teaclave");
+      break;
+    } catch (error) {
+      if (Date.now() > deadline)
+        throw new Error(`cloister serve did not start: ${stderr}`, { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return {
+    child,
+    connect,
+    async clients(credentials) {
+      const frontend = new FrontendClient({
+        address: `127.0.0.1:${options.frontendPort}`,
+        verifyServer: await verifier(),
+      });
+      frontend.setCredentials(credentials);
+      return { frontend };
+    },
+    async kill(signal) {
+      child.kill(signal);
+      return exited;
+    },
+  };
+}

@@ -1,0 +1,228 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { after, before, describe, test } from "node:test";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { encryptLocalFile } from "../../src/demo/party.ts";
+import { TaskStatus } from "../../src/gen/teaclave_common_pb.ts";
+import { grpcFrame, rawGrpcCall } from "../helpers/raw-grpc.ts";
+import { startTestPlatform } from "../helpers/test-platform.ts";
+import type { Session, TestPlatform } from "../helpers/test-platform.ts";
+
+async function rejectsWith(promise: Promise<unknown>, code: Code, pattern?: RegExp): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof ConnectError, String(error));
+    assert.equal(Code[error.code], Code[code], error.message);
+    if (pattern !== undefined) assert.match(error.rawMessage, pattern);
+    return true;
+  });
+}
+
+const aes128 = { schema: "aes-gcm-128" as const, key: new Uint8Array(16), iv: new Uint8Array(12) };
+
+describe("bad input", () => {
+  let platform: TestPlatform;
+  let owner: Session;
+  let alice: Session;
+  let files: string;
+  let passwordCheck: string;
+
+  before(async () => {
+    platform = await startTestPlatform({ executorWorkers: 1 });
+    owner = await platform.createUser("owner", "FunctionOwner");
+    alice = await platform.createUser("alice", "DataOwner", "a");
+    files = await mkdtemp(join(tmpdir(), "cloister-bad-input-"));
+    passwordCheck = await owner.frontend.registerFunction({
+      name: "builtin-password-check",
+      description: "",
+      executorType: "builtin",
+      public: true,
+      inputs: [
+        { name: "password", description: "", optional: false },
+        { name: "exposed_passwords", description: "", optional: false },
+      ],
+    });
+  });
+  after(async () => {
+    await platform.dispose();
+    await rm(files, { recursive: true, force: true });
+  });
+
+  test("a malformed protobuf body gets INVALID_ARGUMENT", async () => {
+    const result = await rawGrpcCall({
+      port: platform.platform.frontendPort,
+      path: "/teaclave_frontend_service_proto.TeaclaveFrontend/GetTask",
+      frame: grpcFrame(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f])),
+    });
+    assert.equal(result.status, Code.InvalidArgument);
+  });
+
+  test("a message over 4 MiB gets RESOURCE_EXHAUSTED", async () => {
+    const body = Buffer.alloc(4 * 1024 * 1024 + 16, 0x41);
+    const result = await rawGrpcCall({
+      port: platform.platform.frontendPort,
+      path: "/teaclave_frontend_service_proto.TeaclaveFrontend/RegisterFunction",
+      frame: grpcFrame(body),
+    });
+    assert.equal(result.status, Code.ResourceExhausted);
+  });
+
+  test("an unknown method gets UNIMPLEMENTED", async () => {
+    const result = await rawGrpcCall({
+      port: platform.platform.frontendPort,
+      path: "/teaclave_frontend_service_proto.TeaclaveFrontend/DropEverything",
+      frame: grpcFrame(Buffer.alloc(0)),
+    });
+    assert.equal(result.status, Code.Unimplemented);
+  });
+
+  test("ids with a wrong prefix or unknown uuid", async () => {
+    await rejectsWith(
+      alice.frontend.getTask(`function-${randomUUID()}`),
+      Code.InvalidArgument,
+      /expected task-<uuid>/,
+    );
+    await rejectsWith(alice.frontend.getTask("task-not-a-uuid"), Code.InvalidArgument);
+    await rejectsWith(alice.frontend.getTask(""), Code.InvalidArgument, /missing/);
+    await rejectsWith(alice.frontend.getTask(`task-${randomUUID()}`), Code.NotFound);
+    await rejectsWith(
+      alice.frontend.rpc.getInputFile({ dataId: `output-${randomUUID()}` }),
+      Code.InvalidArgument,
+    );
+    await rejectsWith(
+      alice.frontend.rpc.getFunction({ functionId: `function-${randomUUID()}` }),
+      Code.NotFound,
+    );
+  });
+
+  test("registrations with bad URLs, cmacs and keys", async () => {
+    await rejectsWith(
+      alice.frontend.registerInputFile("ftp://example.invalid/x", new Uint8Array(16), aes128),
+      Code.InvalidArgument,
+      /ftp/,
+    );
+    await rejectsWith(
+      alice.frontend.registerInputFile("not a url", new Uint8Array(16), aes128),
+      Code.InvalidArgument,
+    );
+    await rejectsWith(
+      alice.frontend.registerInputFile("file:///tmp/x", new Uint8Array(15), aes128),
+      Code.InvalidArgument,
+      /cmac/,
+    );
+    await rejectsWith(
+      alice.frontend.registerInputFile("file:///tmp/x", new Uint8Array(16), {
+        schema: "aes-gcm-128",
+        key: new Uint8Array(15),
+        iv: new Uint8Array(12),
+      }),
+      Code.InvalidArgument,
+      /key/,
+    );
+    await rejectsWith(
+      alice.frontend.registerOutputFile("file:///tmp/x", { schema: "raw" }),
+      Code.InvalidArgument,
+      /raw/,
+    );
+    await rejectsWith(
+      alice.frontend.rpc.registerInputFile({ url: "file:///tmp/x", cmac: new Uint8Array(16) }),
+      Code.InvalidArgument,
+      /crypto_info/,
+    );
+  });
+
+  test("function registrations with bad fields", async () => {
+    await rejectsWith(
+      owner.frontend.registerFunction({ name: "x", executorType: "cobol" }),
+      Code.InvalidArgument,
+      /executor_type/,
+    );
+    await rejectsWith(
+      owner.frontend.registerFunction({ name: "builtin-nothing", executorType: "builtin" }),
+      Code.InvalidArgument,
+      /no built-in/,
+    );
+    await rejectsWith(
+      owner.frontend.registerFunction({ name: "py", executorType: "python" }),
+      Code.InvalidArgument,
+      /payload/,
+    );
+    await rejectsWith(
+      owner.frontend.registerFunction({
+        name: "builtin-echo",
+        executorType: "builtin",
+        inputs: [
+          { name: "a", description: "", optional: false },
+          { name: "a", description: "", optional: false },
+        ],
+      }),
+      Code.InvalidArgument,
+      /unique/,
+    );
+  });
+
+  async function runWithInput(
+    path: string,
+    cmac: Buffer,
+  ): Promise<{ status: TaskStatus; reason: string; inputId: string }> {
+    const inputId = await alice.frontend.registerInputFile(pathToFileURL(path).href, cmac, aes128);
+    const exposed = await alice.frontend.registerInputFile(
+      "data:text/plain;base64,c+mpvRfZ0fboR0j3rTgOGDBiubSzlCt9",
+      Buffer.from("e84748f7ad380e183062b9b4b3942b7d", "hex"),
+      aes128,
+    );
+    const taskId = await alice.frontend.createTask({
+      functionId: passwordCheck,
+      inputsOwnership: { password: ["alice"], exposed_passwords: ["alice"] },
+    });
+    await alice.frontend.assignData(taskId, {
+      inputs: { password: inputId, exposed_passwords: exposed },
+    });
+    await alice.frontend.invokeTask(taskId);
+    for (;;) {
+      const task = await alice.frontend.getTask(taskId);
+      if (task.status === TaskStatus.Finished || task.status === TaskStatus.Failed) {
+        const reason = task.result?.result.case === "Err" ? task.result.result.value.reason : "";
+        return { status: task.status, reason, inputId };
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  test("tampered ciphertext fails the task and harms nothing", async () => {
+    const plain = join(files, "secret.txt");
+    await writeFile(plain, "hunter2-secret-plaintext\n");
+    const encrypted = join(files, "secret.enc");
+    const cmac = await encryptLocalFile(aes128, plain, encrypted);
+    const bytes = await readFile(encrypted);
+    bytes[3] = bytes[3]! ^ 0x01;
+    await writeFile(encrypted, bytes);
+    const result = await runWithInput(encrypted, cmac);
+    assert.equal(result.status, TaskStatus.Finished);
+    assert.match(result.reason, /integrity|tag|authentic/i);
+    assert.doesNotMatch(result.reason, /hunter2/);
+    const stored = await alice.frontend.rpc.getInputFile({ dataId: result.inputId });
+    assert.deepEqual(Buffer.from(stored.cmac), cmac);
+  });
+
+  test("a wrong cmac fails the task", async () => {
+    const plain = join(files, "other.txt");
+    await writeFile(plain, "password\n");
+    const encrypted = join(files, "other.enc");
+    const cmac = await encryptLocalFile(aes128, plain, encrypted);
+    const wrong = Buffer.from(cmac);
+    wrong[0] = wrong[0]! ^ 0xff;
+    const result = await runWithInput(encrypted, wrong);
+    assert.match(result.reason, /integrity|cmac|tag/i);
+    const good = await runWithInput(encrypted, cmac);
+    assert.equal(good.reason, "");
+  });
+
+  test("the user's functions are unchanged after the rejections", async () => {
+    const listed = await owner.frontend.rpc.listFunctions({ userId: "owner" });
+    assert.deepEqual(listed.registeredFunctions, [passwordCheck]);
+  });
+});
