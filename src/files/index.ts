@@ -1,0 +1,9 @@
+/**
+ * File handling of Cloister: the FileCrypto schemas, the file agent's URL transports, and the
+ * task-file pipeline that the execution service runs around every function.
+ */
+export { fileCryptoSchemas, generateFileCrypto, parseFileCrypto } from "./file-crypto.ts";
+export type { FileCrypto, FileCryptoSchema, FileDirection } from "./file-crypto.ts";
+export { downloadFile, uploadFile } from "./agent/file-agent.ts";
+export type { TransportOptions } from "./agent/file-transport.ts";
+export { inputSchemes, outputSchemes, validateFileUrl } from "./agent/file-url.ts";
