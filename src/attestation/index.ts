@@ -61,3 +61,13 @@ export {
   type VerifyAttestedCertificateOptions,
 } from "./certificate/verify-attested-certificate.ts";
 export { bindingReportData } from "./certificate/key-binding.ts";
+export {
+  acceptedIdentitiesFor,
+  parseEnclaveInfo,
+  type EnclaveIdentity,
+} from "./identity/enclave-info.ts";
+export {
+  AUDITOR_CHECK_FAILED,
+  verifyAuditorSignatures,
+  type AuditorSignatureCheck,
+} from "./identity/auditor-signatures.ts";
