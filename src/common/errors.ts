@@ -40,9 +40,13 @@ export class CloisterError extends Error {
   }
 }
 
-/** Converts any thrown value to the ConnectError that goes on the wire. */
+/**
+ * Converts any thrown value to the ConnectError that goes on the wire. An error received
+ * from an internal call is copied without its metadata, whose transport headers must not be
+ * replayed to the caller.
+ */
 export function toConnectError(error: unknown): ConnectError {
-  if (error instanceof ConnectError) return error;
+  if (error instanceof ConnectError) return new ConnectError(error.rawMessage, error.code);
   if (CloisterError.is(error)) return new ConnectError(error.message, errorCodes[error.code]);
   return new ConnectError("internal error", Code.Internal);
 }

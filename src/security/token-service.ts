@@ -15,6 +15,8 @@ export interface TokenClaims {
   readonly exp: number;
   /** Issue time, seconds since the epoch. */
   readonly iat: number;
+  /** The user's token generation when the token was issued. */
+  readonly generation: number;
 }
 
 interface StoredSigningKey {
@@ -90,10 +92,10 @@ export class TokenService {
     return kid;
   }
 
-  async issue(userId: string, role: string): Promise<string> {
+  async issue(userId: string, role: string, generation: number): Promise<string> {
     const secret = this.#secrets.get(this.#signingKid);
     if (secret === undefined) throw new CloisterError("INTERNAL", "no signing key is loaded");
-    return new SignJWT({ role })
+    return new SignJWT({ role, gen: generation })
       .setProtectedHeader({ alg: "HS512", kid: this.#signingKid })
       .setSubject(userId)
       .setIssuer(this.#issuer)
@@ -115,7 +117,8 @@ export class TokenService {
         typeof payload.sub !== "string" ||
         typeof payload["role"] !== "string" ||
         typeof payload.exp !== "number" ||
-        typeof payload.iat !== "number"
+        typeof payload.iat !== "number" ||
+        typeof payload["gen"] !== "number"
       ) {
         throw new CloisterError("UNAUTHENTICATED", "invalid token");
       }
@@ -125,6 +128,7 @@ export class TokenService {
         iss: this.#issuer,
         exp: payload.exp,
         iat: payload.iat,
+        generation: payload["gen"],
       };
     } catch (error) {
       if (CloisterError.is(error)) throw error;

@@ -9,8 +9,8 @@ export interface UserRecord {
   readonly role: string;
   /** Argon2id PHC string. */
   readonly passwordHash: string;
-  /** Tokens issued before this time (seconds since the epoch) are rejected. */
-  readonly tokensValidAfter: number;
+  /** Grows on every password or role change; tokens of an older generation are rejected. */
+  readonly tokenGeneration: number;
 }
 
 export interface FunctionArgumentRecord {

@@ -85,7 +85,7 @@ export class SqliteStorage implements StorageBackend {
       "INSERT INTO records (key, value, version) VALUES (?, ?, 1)",
     );
     this.#updateRecord = this.#db.prepare(
-      "UPDATE records SET value = ?2, version = version + 1 WHERE key = ?1",
+      "UPDATE records SET value = ?, version = version + 1 WHERE key = ?",
     );
     this.#deleteRecord = this.#db.prepare("DELETE FROM records WHERE key = ?");
     this.#enqueue = this.#db.prepare(
@@ -178,7 +178,7 @@ export class SqliteStorage implements StorageBackend {
       } else if (current === undefined) {
         this.#insertRecord.run(write.key, write.value);
       } else {
-        this.#updateRecord.run(write.key, write.value);
+        this.#updateRecord.run(write.value, write.key);
       }
     }
     const now = Date.now();

@@ -56,7 +56,7 @@ export class UserDirectory {
       id: userId,
       role: formatRole(role),
       passwordHash: await hashPassword(password),
-      tokensValidAfter: 0,
+      tokenGeneration: 0,
     };
     try {
       await this.#storage.commit({ writes: [writeRecord(recordKeys.user(userId), record)] });
@@ -86,7 +86,7 @@ export class UserDirectory {
         ...current.value,
         role: change.role === undefined ? current.value.role : formatRole(change.role),
         passwordHash,
-        tokensValidAfter: Math.floor(Date.now() / 1000),
+        tokenGeneration: current.value.tokenGeneration + 1,
       };
       await this.#storage.commit({ writes: [writeRecord(recordKeys.user(userId), next, current)] });
     });
@@ -110,12 +110,12 @@ export class UserDirectory {
     if (user === undefined || !valid) {
       throw new CloisterError("UNAUTHENTICATED", "invalid user id or password");
     }
-    return this.#tokens.issue(userId, user.value.role);
+    return this.#tokens.issue(userId, user.value.role, user.value.tokenGeneration);
   }
 
   /**
    * Authenticates a user id and token: the token must be valid, issued to this user, carry
-   * the user's current role and be newer than the last password or role change.
+   * the user's current role and come from after the last password or role change.
    */
   async authenticate(userId: string, token: string): Promise<AuthenticatedUser> {
     if (userId === "" || token === "") {
@@ -130,7 +130,7 @@ export class UserDirectory {
       claims.sub !== userId ||
       user === undefined ||
       user.value.role !== claims.role ||
-      claims.iat < user.value.tokensValidAfter
+      claims.generation !== user.value.tokenGeneration
     ) {
       throw new CloisterError("UNAUTHENTICATED", "invalid token: log in again");
     }

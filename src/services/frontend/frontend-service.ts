@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
 import type { Client, HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { ConnectError } from "@connectrpc/connect";
 import { CloisterError, toConnectError } from "../../common/errors.ts";
 import type { Logger } from "../../common/logger.ts";
 import { parseRole } from "../../common/roles.ts";
@@ -92,7 +91,7 @@ export function createFrontendService(
         });
         return response;
       } catch (error) {
-        const wireError = error instanceof ConnectError ? error : toConnectError(error);
+        const wireError = toConnectError(error);
         deps.audit.add({
           microsecond: BigInt(Date.now()) * 1000n,
           ip,
