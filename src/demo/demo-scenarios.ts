@@ -36,7 +36,7 @@ async function registerPartyFiles(
     inputCrypto,
   );
   const outputCrypto = newFileCrypto("aes-gcm-256");
-  const outputPath = join(context.workDirectory, `${party.id}-result.enc`);
+  const outputPath = join(context.workDirectory, `${party.id}-${plaintextName}.result.enc`);
   const outputId = await party.frontend.registerOutputFile(
     pathToFileURL(outputPath).href,
     outputCrypto,
@@ -88,8 +88,12 @@ export async function runPrivateJoinAndCompute(
       inputs: { [inputNames[index]!]: files[index]!.inputId },
       outputs: { [outputNames[index]!]: files[index]!.outputId },
     });
+    context.report(`  ${bank.id}: assigned its files to the task`);
+  }
+  // Approval comes once every slot has its data, so each party approves what it will run on.
+  for (const bank of banks) {
     await bank.frontend.approveTask(taskId);
-    context.report(`  ${bank.id}: assigned its files and approved`);
+    context.report(`  ${bank.id}: approved the task`);
   }
   await creator.frontend.invokeTask(taskId);
   const outcome = await creator.frontend.waitForTask(taskId);
@@ -143,8 +147,8 @@ export async function runSetIntersection(
       inputs: { [`input_data${index + 1}`]: files[index]!.inputId },
       outputs: { [`output_result${index + 1}`]: files[index]!.outputId },
     });
-    await party.frontend.approveTask(taskId);
   }
+  for (const party of parties) await party.frontend.approveTask(taskId);
   await first.frontend.invokeTask(taskId);
   const outcome = await first.frontend.waitForTask(taskId);
   context.report(`  task finished: "${outcome.returnValue}"`);

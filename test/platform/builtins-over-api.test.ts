@@ -163,8 +163,8 @@ describe("built-in functions over the API", () => {
         inputs: { [inputNames[index]!]: inputs[index]! },
         outputs: { [outputNames[index]!]: outputs[index]!.id },
       });
-      await bank.frontend.approveTask(taskId);
     }
+    for (const bank of banks) await bank.frontend.approveTask(taskId);
     await alice.frontend.invokeTask(taskId);
     const outcome = await alice.frontend.waitForTask(taskId);
     assert.equal(outcome.returnValue, "3 users join the task in total.");
