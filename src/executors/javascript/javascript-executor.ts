@@ -8,8 +8,8 @@ import { launchWorker } from "../sandbox/launch-worker.ts";
 import { SandboxPool } from "../sandbox/sandbox-pool.ts";
 import { commitOutputs, stageInputs } from "../sandbox/staged-files.ts";
 import { wasmPageBytes } from "../sandbox/wasm-memory-cap.ts";
+import { quickjsInitialPages } from "./javascript-job.ts";
 import type { JavaScriptJob, JavaScriptResult } from "./javascript-job.ts";
-import { quickjsInitialPages } from "./run-quickjs.ts";
 
 /** Defaults for zero limits. */
 export const javascriptDefaultLimits: ResolvedLimits = {

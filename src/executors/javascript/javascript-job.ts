@@ -1,5 +1,8 @@
 import type { GuestOutput } from "../sandbox/staged-files.ts";
 
+/** Initial size of QuickJS's linear memory in pages: 16 MiB, the size its build declares. */
+export const quickjsInitialPages = 256;
+
 /** The job the host sends the JavaScript worker for one run. */
 export interface JavaScriptJob {
   readonly source: string;

@@ -4,10 +4,9 @@ import { CloisterError } from "../../common/errors.ts";
 import { GuestFileError, GuestFiles } from "../sandbox/guest-files.ts";
 import { wasmPageBytes } from "../sandbox/wasm-memory-cap.ts";
 import { guestPrelude } from "./guest-prelude.ts";
+import { quickjsInitialPages } from "./javascript-job.ts";
 import type { JavaScriptJob, JavaScriptResult } from "./javascript-job.ts";
 
-/** Initial size of QuickJS's linear memory: 16 MiB, the size its build declares. */
-export const quickjsInitialPages = 256;
 /**
  * Maximum stack of the guest. With a larger stack, deep recursion overflows the host's stack
  * first and leaves the runtime corrupted; at 256 KiB QuickJS raises its own clean error.
