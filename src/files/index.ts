@@ -7,3 +7,11 @@ export type { FileCrypto, FileCryptoSchema, FileDirection } from "./file-crypto.
 export { downloadFile, uploadFile } from "./agent/file-agent.ts";
 export type { TransportOptions } from "./agent/file-transport.ts";
 export { inputSchemes, outputSchemes, validateFileUrl } from "./agent/file-url.ts";
+export { prepareTaskFiles } from "./task-files.ts";
+export type {
+  TaskFileOptions,
+  TaskFileSpec,
+  TaskFiles,
+  TaskInputFile,
+  TaskOutputFile,
+} from "./task-files.ts";
