@@ -1,7 +1,11 @@
 import { Command } from "commander";
+import { registerDecryptCommand } from "./commands/decrypt.ts";
+import { registerEncryptCommand } from "./commands/encrypt.ts";
 import { registerFunctionRunCommand } from "./commands/function-run.ts";
 import { registerServeCommand } from "./commands/serve.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
+import { registerEvidenceCommand } from "./commands/evidence.ts";
+import { registerVerifyCommand } from "./commands/verify.ts";
 
 /** Builds the `cloister` command with every subcommand registered. */
 export function createProgram(): Command {
@@ -11,6 +15,10 @@ export function createProgram(): Command {
   registerFunctionRunCommand(program);
   registerServeCommand(program);
   registerDemoCommand(program);
+  registerEvidenceCommand(program);
+  registerVerifyCommand(program);
+  registerEncryptCommand(program);
+  registerDecryptCommand(program);
   return program;
 }
 
