@@ -1,5 +1,6 @@
 import type { BuiltinFunction } from "./builtin-function.ts";
 import { echo } from "./echo.ts";
+import { faceDetection } from "./face-detection.ts";
 import { gbdtPredict } from "./gbdt-predict.ts";
 import { gbdtTrain } from "./gbdt-train.ts";
 import { logisticRegressionPredict } from "./logistic-regression-predict.ts";
@@ -15,6 +16,7 @@ import { rsaSign } from "./rsa-sign.ts";
 /** Every built-in function, by its exact Teaclave name. */
 const builtins: readonly BuiltinFunction[] = [
   echo,
+  faceDetection,
   gbdtPredict,
   gbdtTrain,
   logisticRegressionPredict,
