@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { RELEASE_SYNC, newQuickJSWASMModuleFromVariant, newVariant } from "quickjs-emscripten";
 import type { QuickJSContext, QuickJSHandle } from "quickjs-emscripten";
 import { CloisterError } from "../../common/errors.ts";
@@ -15,6 +17,34 @@ const maxStackBytes = 256 * 1024;
 /** Largest summary, as in Teaclave's MesaPy executor. */
 export const maxSummaryBytes = 20480;
 
+let compiledQuickJs: WebAssembly.Module | undefined;
+const idleMemories = new Map<number, WebAssembly.Memory>();
+
+/** Compiles QuickJS's WebAssembly binary once per worker. */
+function quickJsModule(): WebAssembly.Module {
+  if (compiledQuickJs === undefined) {
+    const require = createRequire(import.meta.url);
+    const path = require.resolve("@jitl/quickjs-wasmfile-release-sync/wasm");
+    compiledQuickJs = new WebAssembly.Module(readFileSync(path));
+  }
+  return compiledQuickJs;
+}
+
+/**
+ * Returns a zeroed memory with the given maximum. Memories are reused between runs because
+ * allocating a new one each time drives V8 into long garbage collections. A zeroed memory
+ * holds nothing of the previous run, and instantiating QuickJS on it initializes it afresh.
+ */
+function takeMemory(maxPages: number): WebAssembly.Memory {
+  const memory = idleMemories.get(maxPages);
+  idleMemories.delete(maxPages);
+  if (memory === undefined) {
+    return new WebAssembly.Memory({ initial: quickjsInitialPages, maximum: maxPages });
+  }
+  new Uint8Array(memory.buffer).fill(0);
+  return memory;
+}
+
 /**
  * Runs one JavaScript function in a new QuickJS instance whose WebAssembly memory has a hard
  * maximum of `job.memoryBytes`. The guest sees only the ECMAScript built-ins and `open`; an
@@ -23,12 +53,10 @@ export const maxSummaryBytes = 20480;
  * may quote input data.
  */
 export async function runQuickJs(job: JavaScriptJob): Promise<JavaScriptResult> {
-  const memory = new WebAssembly.Memory({
-    initial: quickjsInitialPages,
-    maximum: Math.floor(job.memoryBytes / wasmPageBytes),
-  });
+  const maxPages = Math.floor(job.memoryBytes / wasmPageBytes);
+  const memory = takeMemory(maxPages);
   const quickjs = await newQuickJSWASMModuleFromVariant(
-    newVariant(RELEASE_SYNC, { wasmMemory: memory as never }),
+    newVariant(RELEASE_SYNC, { wasmMemory: memory as never, wasmModule: quickJsModule() as never }),
   );
   const runtime = quickjs.newRuntime();
   runtime.setMaxStackSize(maxStackBytes);
@@ -77,6 +105,8 @@ export async function runQuickJs(job: JavaScriptJob): Promise<JavaScriptResult> 
   } finally {
     disposeQuietly(() => vm.dispose());
     disposeQuietly(() => runtime.dispose());
+    // Only one memory per cap is kept, so a worker holds at most a few idle memories.
+    idleMemories.set(maxPages, memory);
   }
   if (Buffer.byteLength(summary, "utf8") > maxSummaryBytes) {
     throw new CloisterError(

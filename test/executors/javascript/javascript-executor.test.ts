@@ -140,3 +140,13 @@ test("javascript invalid UTF-8 payload is rejected", async () => {
   );
   await files.remove();
 });
+
+test("javascript globals do not leak between runs", async () => {
+  const files = await TestFiles.create({});
+  const setter = `globalThis.secret = "run one"; Object.prototype.tainted = true;
+    function entrypoint() { return typeof secret + " " + typeof ({}).tainted; }`;
+  const reader = `function entrypoint() { return typeof secret + " " + typeof ({}).tainted; }`;
+  assert.equal(await run(setter, files.runtime), "string boolean");
+  assert.equal(await run(reader, files.runtime), "undefined undefined");
+  await files.remove();
+});
