@@ -15,3 +15,4 @@ export type {
   TaskInputFile,
   TaskOutputFile,
 } from "./task-files.ts";
+export { decryptFile, encryptFile } from "./encrypt-file.ts";

@@ -51,7 +51,7 @@ export async function placeLocalFile(
     if (code === "EEXIST") {
       throw new CloisterError(
         "ALREADY_EXISTS",
-        `output file already exists: ${destination}; register a new output URL`,
+        `output file already exists: ${destination}; remove it or choose another destination`,
       );
     }
     if (code === "ENOENT") {
@@ -65,7 +65,7 @@ export async function placeLocalFile(
     if (errorCode(error) === "EEXIST") {
       throw new CloisterError(
         "ALREADY_EXISTS",
-        `output file already exists: ${destination}; register a new output URL`,
+        `output file already exists: ${destination}; remove it or choose another destination`,
       );
     }
     throw error;

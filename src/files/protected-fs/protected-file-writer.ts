@@ -62,17 +62,17 @@ export class ProtectedFileWriter {
   async write(chunk: Uint8Array): Promise<void> {
     let offset = 0;
     if (this.#size < metadataDataSize) {
-      const taken = Math.min(metadataDataSize - this.#size, chunk.length);
-      this.#inline.set(chunk.subarray(0, taken), this.#size);
-      this.#size += taken;
-      offset = taken;
+      const copied = Math.min(metadataDataSize - this.#size, chunk.length);
+      this.#inline.set(chunk.subarray(0, copied), this.#size);
+      this.#size += copied;
+      offset = copied;
     }
     while (offset < chunk.length) {
-      const taken = Math.min(nodeSize - this.#nodeLength, chunk.length - offset);
-      this.#node.set(chunk.subarray(offset, offset + taken), this.#nodeLength);
-      this.#nodeLength += taken;
-      this.#size += taken;
-      offset += taken;
+      const copied = Math.min(nodeSize - this.#nodeLength, chunk.length - offset);
+      this.#node.set(chunk.subarray(offset, offset + copied), this.#nodeLength);
+      this.#nodeLength += copied;
+      this.#size += copied;
+      offset += copied;
       if (this.#nodeLength === nodeSize) this.#sealDataNode();
       if (this.#batchBytes >= writeBatchBytes) await this.#flushBatch();
     }

@@ -5,8 +5,8 @@
  *
  *   chunk i = AES-256-GCM(key, nonce = u64 BE i ‖ u32 BE final, plaintext_i) ‖ 16-byte tag
  *
- * Every chunk but the last holds exactly 64 KiB of plaintext; the last one holds 0 to 64 KiB
- * and has `final = 1`. Binding the index and the final flag into the nonce means chunks cannot
+ * Every chunk but the last contains exactly 64 KiB of plaintext. The last one contains 0 to
+ * 64 KiB and has `final = 1`. Binding the index and the final flag into the nonce means chunks cannot
  * be reordered, dropped or cut off at a chunk boundary without a tag failure. This is the
  * STREAM construction of Hoang, Reyhanitabar, Rogaway and Vizár (CRYPTO 2015).
  */
@@ -70,11 +70,11 @@ export class StagedFileWriter {
       // A full buffer is sealed only once more data arrives, so the final chunk is never empty
       // unless the whole file is.
       if (this.#buffered === stagedChunkSize) await this.#seal(false);
-      const taken = Math.min(stagedChunkSize - this.#buffered, data.length - offset);
-      this.#buffer.set(data.subarray(offset, offset + taken), this.#buffered);
-      this.#buffered += taken;
-      this.#size += taken;
-      offset += taken;
+      const copied = Math.min(stagedChunkSize - this.#buffered, data.length - offset);
+      this.#buffer.set(data.subarray(offset, offset + copied), this.#buffered);
+      this.#buffered += copied;
+      this.#size += copied;
+      offset += copied;
     }
   }
 

@@ -9,7 +9,7 @@ export interface StagedInput {
   readonly size: number;
 }
 
-/** Where an output slot's staged file goes and the key it is encrypted under. */
+/** The staged file path of an output slot and the key that encrypts it. */
 export interface StagedOutputTarget {
   readonly path: string;
   readonly key: Uint8Array;
