@@ -1,8 +1,6 @@
 import { Command } from "commander";
 import { registerDecryptCommand } from "./commands/decrypt.ts";
 import { registerEncryptCommand } from "./commands/encrypt.ts";
-import { registerDecryptCommand } from "./commands/decrypt.ts";
-import { registerEncryptCommand } from "./commands/encrypt.ts";
 import { registerFunctionRunCommand } from "./commands/function-run.ts";
 import { registerServeCommand } from "./commands/serve.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
@@ -19,8 +17,6 @@ export function createProgram(): Command {
   registerDemoCommand(program);
   registerEvidenceCommand(program);
   registerVerifyCommand(program);
-  registerEncryptCommand(program);
-  registerDecryptCommand(program);
   registerEncryptCommand(program);
   registerDecryptCommand(program);
   return program;
