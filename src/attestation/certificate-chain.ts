@@ -50,10 +50,30 @@ export function orderChainLeafFirst(certificates: readonly X509Certificate[]): X
   return ordered.length === certificates.length ? ordered : [...certificates];
 }
 
-/** SHA-256 of a certificate's SubjectPublicKeyInfo, as lower-case hex. */
+// X509Certificate objects are immutable, so results computed from them are cached per object.
+// Collateral certificates are reused across quotes, and each cache hit saves a signature check.
+const fingerprints = new WeakMap<X509Certificate, string>();
+const verifiedIssuers = new WeakMap<X509Certificate, WeakSet<X509Certificate>>();
+
+/** Returns SHA-256 of a certificate's SubjectPublicKeyInfo, as lower-case hex. */
 export function publicKeyFingerprint(certificate: X509Certificate): string {
-  const spki = certificate.publicKey.export({ type: "spki", format: "der" });
-  return createHash("sha256").update(spki).digest("hex");
+  let fingerprint = fingerprints.get(certificate);
+  if (fingerprint === undefined) {
+    const spki = certificate.publicKey.export({ type: "spki", format: "der" });
+    fingerprint = createHash("sha256").update(spki).digest("hex");
+    fingerprints.set(certificate, fingerprint);
+  }
+  return fingerprint;
+}
+
+/** Tells whether `issuer` issued and signed `certificate` (names and signature). */
+function isIssuedBy(certificate: X509Certificate, issuer: X509Certificate): boolean {
+  if (verifiedIssuers.get(certificate)?.has(issuer)) return true;
+  if (!certificate.checkIssued(issuer) || !certificate.verify(issuer.publicKey)) return false;
+  const issuers = verifiedIssuers.get(certificate) ?? new WeakSet<X509Certificate>();
+  issuers.add(issuer);
+  verifiedIssuers.set(certificate, issuers);
+  return true;
 }
 
 /** Parses a certificate's notBefore and notAfter to epoch milliseconds. */
@@ -93,7 +113,7 @@ export function verifyCertificateChain(check: ChainCheck): { notBefore: number; 
     if (i > 0 && !certificate.ca) {
       throw new EvidenceRejection("CERT_CHAIN_INVALID", `${label}: certificate ${i} is not a CA`);
     }
-    if (!certificate.checkIssued(issuer) || !certificate.verify(issuer.publicKey)) {
+    if (!isIssuedBy(certificate, issuer)) {
       throw new EvidenceRejection(
         "CERT_CHAIN_INVALID",
         `${label}: signature of certificate ${i} (${certificate.subject.replace(/\n/g, ", ")}) does not verify`,

@@ -67,19 +67,32 @@ export function verifySignedCollateral(
       checkNotRevoked(rootCaCrl, certificate, "Root CA CRL");
     }
   }
-  const signature = collateral.signature;
-  const valid = verifySignature(
-    "sha256",
-    Buffer.from(collateral.body, "utf8"),
-    { key: chain[0]!.publicKey, dsaEncoding: signature.length === 64 ? "ieee-p1363" : "der" },
-    signature,
-  );
-  if (!valid) {
+  if (!signatureVerifies(collateral, chain[0]!)) {
     throw new EvidenceRejection(
       "COLLATERAL_SIGNATURE_INVALID",
       `${label} signature does not verify`,
     );
   }
+}
+
+// SignedCollateral is immutable, so a verified signature is remembered per object and signer.
+const verifiedSignatures = new WeakMap<SignedCollateral, WeakSet<X509Certificate>>();
+
+function signatureVerifies(collateral: SignedCollateral, signer: X509Certificate): boolean {
+  if (verifiedSignatures.get(collateral)?.has(signer)) return true;
+  const signature = collateral.signature;
+  const valid = verifySignature(
+    "sha256",
+    Buffer.from(collateral.body, "utf8"),
+    { key: signer.publicKey, dsaEncoding: signature.length === 64 ? "ieee-p1363" : "der" },
+    signature,
+  );
+  if (valid) {
+    const signers = verifiedSignatures.get(collateral) ?? new WeakSet<X509Certificate>();
+    signers.add(signer);
+    verifiedSignatures.set(collateral, signers);
+  }
+  return valid;
 }
 
 /** Checks issueDate ≤ now ≤ nextUpdate of TCB info or QE identity. */
