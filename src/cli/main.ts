@@ -6,6 +6,7 @@ import { registerServeCommand } from "./commands/serve.ts";
 import { registerDemoCommand } from "./commands/demo.ts";
 import { registerEvidenceCommand } from "./commands/evidence.ts";
 import { registerVerifyCommand } from "./commands/verify.ts";
+import { registerAttestCommand } from "./commands/attest.ts";
 
 /** Builds the `cloister` command with every subcommand registered. */
 export function createProgram(): Command {
@@ -17,6 +18,7 @@ export function createProgram(): Command {
   registerDemoCommand(program);
   registerEvidenceCommand(program);
   registerVerifyCommand(program);
+  registerAttestCommand(program);
   registerEncryptCommand(program);
   registerDecryptCommand(program);
   return program;
