@@ -67,6 +67,11 @@ export class TestFiles {
     return new TestFiles(folder, runtime);
   }
 
+  /** Path of an output file, to pass it to a later run as an input. */
+  outputPath(slot: string): string {
+    return join(this.#folder, slot);
+  }
+
   async output(slot: string): Promise<string> {
     return readFile(join(this.#folder, slot), "utf8");
   }

@@ -95,6 +95,8 @@ export class SandboxPool<K> {
         slot.channel.kill();
         reject(error);
       };
+      // NOTE: the limit is measured as wall-clock time from sending the job, so waiting for
+      // a busy CPU counts too; Node.js 20 has no per-thread CPU clock to measure it exactly.
       const timer = setTimeout(
         () =>
           stop(

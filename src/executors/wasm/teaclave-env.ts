@@ -8,20 +8,24 @@ const maxSlotNameBytes = 4096;
  * Builds Teaclave's `env` file functions over `files`. Each returns -1 on any error, as
  * WAMR's natives did: an unknown or ungranted slot, a bad handle, a pointer outside the
  * module's memory, writing to an input, reading an output or an output past its limit.
- * `memory` is read at every call because growing the memory replaces its buffer.
+ * `memory` is read at every call because growing the memory replaces its buffer. It is
+ * undefined while a start function runs, before the module's own memory is known.
  */
 export function createTeaclaveEnv(
   files: GuestFiles,
-  memory: () => WebAssembly.Memory,
+  memory: () => WebAssembly.Memory | undefined,
 ): Record<string, (...args: number[]) => number> {
   const bytesAt = (pointer: number, length: number): Uint8Array | undefined => {
-    const buffer = memory().buffer;
+    const buffer = memory()?.buffer;
+    if (buffer === undefined) return undefined;
     const start = pointer >>> 0;
     if (length < 0 || start + length > buffer.byteLength) return undefined;
     return new Uint8Array(buffer, start, length);
   };
   const cString = (pointer: number): string | undefined => {
-    const buffer = new Uint8Array(memory().buffer);
+    const current = memory();
+    if (current === undefined) return undefined;
+    const buffer = new Uint8Array(current.buffer);
     const start = pointer >>> 0;
     const end = buffer.subarray(start, start + maxSlotNameBytes).indexOf(0);
     if (start >= buffer.length || end === -1) return undefined;

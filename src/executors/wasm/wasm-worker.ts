@@ -20,7 +20,7 @@ function runWasm(job: WasmJob): WasmResult {
           maximum: job.importedMemory.maximumPages,
         });
   let memory: WebAssembly.Memory | undefined = imported;
-  const env: Record<string, unknown> = createTeaclaveEnv(files, () => memory!);
+  const env: Record<string, unknown> = createTeaclaveEnv(files, () => memory);
   if (imported !== undefined) env.memory = imported;
 
   let summary: string;

@@ -48,7 +48,16 @@ async function assertHealthy(): Promise<void> {
 }
 
 test("python host modules are denied", async () => {
-  for (const module of ["os", "js", "pyodide", "pyodide_js", "subprocess", "socket", "sys"]) {
+  for (const module of [
+    "os",
+    "js",
+    "pyodide",
+    "pyodide_js",
+    "subprocess",
+    "socket",
+    "sys",
+    "micropip",
+  ]) {
     const source = `import ${module}\ndef entrypoint(argv):\n    return 'imported'\n`;
     await assert.rejects(run(source), hasCode("PERMISSION_DENIED", new RegExp(`"${module}"`)));
   }

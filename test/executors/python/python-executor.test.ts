@@ -77,13 +77,7 @@ test("python word count of fused data", async () => {
     ["OutFusionData"],
   );
   await run(await payload("data_fusion.py"), fused.runtime);
-  const { mkdtemp, writeFile } = await import("node:fs/promises");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
-  const folder = await mkdtemp(join(tmpdir(), "cloister-fusion-"));
-  const path = join(folder, "fused.txt");
-  await writeFile(path, await fused.output("OutFusionData"));
-  const files = await TestFiles.create({ InputData: path });
+  const files = await TestFiles.create({ InputData: fused.outputPath("OutFusionData") });
   const summary = await run(await payload("word_line_count.py"), files.runtime, {
     query: "teaclave",
   });
@@ -105,12 +99,10 @@ test("python logistic regression train then predict", async () => {
   });
   assert.equal(trained, "Trained 100 lines of data.");
 
-  const paramsPath = await saveOutput(training, "params");
-  const scalerPath = await saveOutput(training, "scaler");
   const predicting = await TestFiles.create({
     predict_data: teaclaveFixture("functions/py_logistic_reg/predict.txt"),
-    params: paramsPath,
-    scaler: scalerPath,
+    params: training.outputPath("params"),
+    scaler: training.outputPath("scaler"),
   });
   const predicted = await run(source, predicting.runtime, {
     operation: "predict",
@@ -126,17 +118,6 @@ test("python logistic regression train then predict", async () => {
   assert.equal(predicted, "[1.0 1.0 0.0 0.0 0.0]");
   await Promise.all([training.remove(), predicting.remove()]);
 });
-
-/** Copies an output of `files` to a file of its own, to use it as an input. */
-async function saveOutput(files: TestFiles, slot: string): Promise<string> {
-  const { mkdtemp, writeFile } = await import("node:fs/promises");
-  const { tmpdir } = await import("node:os");
-  const { join } = await import("node:path");
-  const folder = await mkdtemp(join(tmpdir(), "cloister-output-"));
-  const path = join(folder, slot);
-  await writeFile(path, await files.outputBytes(slot));
-  return path;
-}
 
 test("python file API reads and writes", async () => {
   const files = await TestFiles.create({ input: teaclaveFixture("functions/mesapy/input.txt") }, [

@@ -3,7 +3,7 @@ import { after, test } from "node:test";
 import { CloisterError } from "../../../src/common/errors.ts";
 import { WasmExecutor } from "../../../src/executors/wasm/wasm-executor.ts";
 import { teaclaveFixture } from "../../helpers/fixtures.ts";
-import { TestFiles, compileWatFile, makeRequest } from "../helpers.ts";
+import { TestFiles, compileWatFile, makeRequest, watToWasm } from "../helpers.ts";
 
 const executor = new WasmExecutor();
 after(() => executor.close());
@@ -81,7 +81,6 @@ test("wasm set intersection writes both outputs", async () => {
 });
 
 test("wasm trap is an exception summary", async () => {
-  const { watToWasm } = await import("../helpers.ts");
   const payload = await watToWasm(`(module (memory (export "memory") 1)
     (func (export "entrypoint") (param i32 i32) (result i32) unreachable))`);
   const files = await TestFiles.create({});
@@ -104,5 +103,23 @@ test("wasm empty payload is rejected", async () => {
     ),
     (error: unknown) => CloisterError.is(error) && error.code === "INVALID_ARGUMENT",
   );
+  await files.remove();
+});
+
+test("wasm start function may call imports", async () => {
+  const payload = await watToWasm(`(module
+    (import "env" "teaclave_open_input" (func $open_input (param i32) (result i32)))
+    (memory (export "memory") 1)
+    (global $opened (mut i32) (i32.const 7))
+    (func $start (global.set $opened (call $open_input (i32.const 0))))
+    (start $start)
+    (func (export "entrypoint") (param i32 i32) (result i32) (global.get $opened)))`);
+  const files = await TestFiles.create({});
+  const outcome = await executor.execute(
+    makeRequest({ executorType: "wamr", payload }),
+    files.runtime,
+    new AbortController().signal,
+  );
+  assert.equal(outcome.summary, "-1");
   await files.remove();
 });
