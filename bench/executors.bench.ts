@@ -96,6 +96,7 @@ async function stopLatency(executor: Executor, workload: Workload): Promise<numb
 }
 
 async function measure(workload: Workload): Promise<Row> {
+  // Each cold start uses a new executor, so its worker or interpreter starts from nothing.
   const cold: number[] = [];
   for (let round = 0; round < coldRounds; round++) {
     const executor = workload.create();
@@ -106,6 +107,7 @@ async function measure(workload: Workload): Promise<Row> {
     );
     await executor.close();
   }
+
   const executor = workload.create();
   await expectSummary(executor, workload, workload.trivial, workload.trivialSummary);
   const warm: number[] = [];
@@ -116,10 +118,12 @@ async function measure(workload: Workload): Promise<Row> {
       ),
     );
   }
+
   const fib: number[] = [];
   for (let round = 0; round < computeRounds; round++) {
     fib.push(await timed(() => expectSummary(executor, workload, workload.fib, fibResult)));
   }
+
   const stopMs = await stopLatency(executor, workload);
   await executor.close();
   console.error(`bench: ${workload.name} done`);
@@ -210,6 +214,11 @@ function measureCpython(): Row | undefined {
   };
 }
 
+function format(ms: number | undefined): string {
+  if (ms === undefined) return "–";
+  return ms < 1 ? ms.toFixed(3) : ms.toFixed(1);
+}
+
 async function wat(source: string): Promise<Uint8Array> {
   const wabt = await wabtFactory();
   const parsed = wabt.parseWat("bench.wat", source);
@@ -280,8 +289,6 @@ async function main(): Promise<void> {
   const cpython = measureCpython();
   if (cpython !== undefined) rows.push(cpython);
 
-  const format = (ms: number | undefined): string =>
-    ms === undefined ? "–" : ms < 1 ? ms.toFixed(3) : ms.toFixed(1);
   const lines = [
     "## Executors",
     "",

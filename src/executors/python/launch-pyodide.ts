@@ -17,7 +17,7 @@ const startTimeoutMs = 60_000;
 
 /**
  * Node options of the interpreter process. The permission model lets it read only the
- * Pyodide package and the folder of its own script (which holds the Python sources), and
+ * Pyodide package and the folder of its own script (which contains the Python sources), and
  * grants no file writes, child processes, worker threads or native addons.
  */
 function interpreterOptions(): string[] {

@@ -2,17 +2,17 @@
 // file is plain JavaScript because the process runs under Node's permission model, which
 // stops tsx from starting the esbuild process it compiles TypeScript with.
 //
-// The parent starts it with --disallow-code-generation-from-strings (no eval or Function
-// constructor, so Python code that reaches a JavaScript object cannot compile new
-// JavaScript), --experimental-permission with read access to the Pyodide package and this
-// folder only (no file writes, child processes, workers or native addons), an empty
-// environment and no standard streams. After Pyodide loads, the host globals a guest could
-// use are removed and the clocks are coarsened.
+// The parent starts it with --disallow-code-generation-from-strings, which disables eval and
+// the Function constructor. So Python code that reaches a JavaScript object cannot compile
+// new JavaScript. --experimental-permission grants read access to the Pyodide package and
+// this folder only, and no file writes, child processes, workers or native addons. The
+// process also gets an empty environment and no standard streams. After Pyodide loads, the
+// host globals a guest could use are removed and the clocks are coarsened.
 import { constants as fsConstants, readFileSync, readdirSync, statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 
-/** Granularity of the clocks Python sees, in milliseconds. */
+/** Granularity of the clocks that Python reads, in milliseconds. */
 const clockResolutionMs = 100;
 const guestFolder = new URL("./guest/", import.meta.url);
 // Kept before lockDown() removes the global.
@@ -104,8 +104,8 @@ function lockDown(pyodide) {
   const precisePerformanceNow = performance.now.bind(performance);
   performance.now = () =>
     Math.floor(precisePerformanceNow() / clockResolutionMs) * clockResolutionMs;
-  // The IPC channel above keeps its own reference; without the global, Python code that
-  // reaches a JavaScript object cannot find process.getBuiltinModule and the modules it opens.
+  // The IPC code above keeps its own reference to process. Without the global, Python code
+  // that reaches a JavaScript object cannot find process.getBuiltinModule and its modules.
   delete globalThis.process;
 }
 

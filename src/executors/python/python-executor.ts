@@ -12,7 +12,7 @@ import { launchPyodide } from "./launch-pyodide.ts";
 
 /**
  * Defaults for zero limits. The memory limit caps the interpreter's whole WebAssembly heap,
- * which holds Python itself (about 30 MiB after loading) as well as the function's data.
+ * which contains Python itself (about 30 MiB after loading) as well as the function's data.
  */
 export const pythonDefaultLimits: ResolvedLimits = {
   cpuTimeMs: 60_000,

@@ -1,6 +1,6 @@
 import type { GuestOutput } from "./staged-files.ts";
 
-/** Why a guest file operation failed. */
+/** The reason a guest file operation failed. */
 export type GuestFileFailure =
   | "slot-not-granted"
   | "output-already-created"
@@ -39,9 +39,9 @@ interface WriteFile {
 
 /**
  * The guest side of the file bridge: a handle table over the staged inputs and the outputs
- * being written, with Teaclave's handle rules. Each output may hold at most `outputLimitBytes`;
- * a write past it fails and is recorded in `limitExceeded`, so the host can fail the run even
- * if the guest ignores the error.
+ * being written, with Teaclave's handle rules. Each output may contain at most
+ * `outputLimitBytes`. A write past it fails and is recorded in `limitExceeded`, so the host
+ * can fail the run even if the guest ignores the error.
  */
 export class GuestFiles {
   readonly #inputs: ReadonlyMap<string, Uint8Array>;
@@ -150,7 +150,7 @@ export class GuestFiles {
     this.#writes.delete(handle);
   }
 
-  /** Every output the guest created, with its bytes, in creation order. */
+  /** Returns every output the guest created, with its bytes, in creation order. */
   outputs(): GuestOutput[] {
     return this.#created.map((file) => ({ slot: file.slot, data: Buffer.concat(file.chunks) }));
   }

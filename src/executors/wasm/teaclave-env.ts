@@ -1,7 +1,7 @@
 import { GuestFileError } from "../sandbox/guest-files.ts";
 import type { GuestFiles } from "../sandbox/guest-files.ts";
 
-/** Longest slot name, in bytes, that the host reads from guest memory. */
+/** Maximum length of a slot name, in bytes, that the host reads from guest memory. */
 const maxSlotNameBytes = 4096;
 
 /**

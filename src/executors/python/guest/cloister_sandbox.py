@@ -2,10 +2,11 @@
 
 The host calls run_task() once per task. The user's source is checked and executed in
 fresh globals with a reduced set of builtins, and it can import only the modules listed in
-ALLOWED_MODULES, each as a fresh read-only view. Everything the task imported is removed
-from sys.modules afterwards. These checks give clear errors and keep one task's state from
-the next; the process around the interpreter (no code generation from strings, Node's
-permission model, no host globals) is the boundary that holds if they are bypassed.
+ALLOWED_MODULES, each as a view created for this task. Everything the task imported is
+removed from sys.modules afterwards. These checks give clear errors and keep one task's
+state from the next. If they are bypassed, the process around the interpreter still
+confines the function: it has no code generation from strings, Node's permission model and
+no host globals.
 """
 
 import ast
@@ -117,7 +118,7 @@ class SourceChecker(ast.NodeVisitor):
 
 
 class TaskState:
-    """What one task may reach: its files, and a record of denied operations."""
+    """The files of one task and the record of its denied operations."""
 
     def __init__(self, inputs, output_names, output_limit):
         self.inputs = inputs
@@ -349,8 +350,6 @@ def make_builtins(state, teaclave_open):
         return hasattr(obj, checked_name(name))
 
     def safe_setattr(obj, name, value):
-        if isinstance(obj, types.ModuleType):
-            raise state.deny("modules are read-only in Python functions")
         setattr(obj, checked_name(name), value)
 
     def safe_delattr(obj, name):
@@ -457,8 +456,8 @@ def run_task(source, argv, inputs, output_names, output_limit):
 
 
 def run_task_from_js(source, argv, slots, datas, output_names, output_limit):
-    """Entry point for the JavaScript host: copies every argument out of its JsProxy into
-    plain Python values, so the function never holds a JavaScript object."""
+    """Copies every argument out of its JsProxy into plain Python values, so the function
+    never gets a JavaScript object, and runs the task. The JavaScript host calls this."""
     inputs = {}
     for index in range(len(slots)):
         inputs[str(slots[index])] = bytes(datas[index].to_bytes())
