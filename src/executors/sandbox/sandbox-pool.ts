@@ -51,7 +51,7 @@ export class SandboxPool<K> {
 
   /** Runs `job` in a sandbox for `key` and returns the sandbox's result. */
   async run(key: K, job: unknown, options: JobOptions): Promise<unknown> {
-    options.signal.throwIfAborted();
+    throwIfCancelled(options.signal);
     const slot = await this.#acquire(key, options.signal);
     let keep = false;
     try {
@@ -107,8 +107,7 @@ export class SandboxPool<K> {
           ),
         options.timeoutMs + (options.graceMs ?? 0),
       );
-      const onAbort = (): void =>
-        stop(new CloisterError("ABORTED", "the function run was cancelled"));
+      const onAbort = (): void => stop(cancelled());
       options.signal.addEventListener("abort", onAbort, { once: true });
       slot.onReply = (reply) => {
         finish();
@@ -130,7 +129,7 @@ export class SandboxPool<K> {
       if (this.#closed) {
         throw new CloisterError("UNAVAILABLE", `the ${this.#options.label} executor is closed`);
       }
-      signal.throwIfAborted();
+      throwIfCancelled(signal);
       for (const dead of this.#idle.filter((slot) => !slot.alive)) {
         this.#idle.splice(this.#idle.indexOf(dead), 1);
         this.#discard(dead);
@@ -189,4 +188,12 @@ export class SandboxPool<K> {
   #wakeOne(): void {
     this.#waiters.shift()?.();
   }
+}
+
+function cancelled(): CloisterError {
+  return new CloisterError("ABORTED", "the function run was cancelled");
+}
+
+function throwIfCancelled(signal: AbortSignal): void {
+  if (signal.aborted) throw cancelled();
 }

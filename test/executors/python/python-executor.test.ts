@@ -154,7 +154,8 @@ def attempt(slot, mode):
         teaclave_open(slot, mode)
         return "opened"
     except RuntimeError as error:
-        return str(error)
+        assert error.message == str(error)
+        return error.message
 
 def entrypoint(argv):
     return "|".join([

@@ -211,3 +211,18 @@ test("wasm output past limit fails run", async () => {
   assert.equal(await files.outputExists("out"), false);
   await files.remove();
 });
+
+test("wasm run cancelled before start", async () => {
+  const controller = new AbortController();
+  controller.abort();
+  await assert.rejects(
+    run(
+      `(module (memory (export "memory") 1)
+      (func (export "entrypoint") (param i32 i32) (result i32) (i32.const 0)))`,
+      {
+        signal: controller.signal,
+      },
+    ),
+    hasCode("ABORTED"),
+  );
+});

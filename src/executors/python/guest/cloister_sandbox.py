@@ -227,6 +227,14 @@ class TeaclaveFile:
         return False
 
 
+def teaclave_error(text):
+    """A RuntimeError that also has Python 2's `message` attribute, which MesaPy payloads
+    read (`except RuntimeError as e: e.message`)."""
+    error = RuntimeError(text)
+    error.message = text
+    return error
+
+
 def make_open(state):
     def on_limit(slot):
         if state.limit_exceeded is None:
@@ -234,13 +242,13 @@ def make_open(state):
 
     def teaclave_open(slot, mode="rb"):
         if mode not in ("rb", "wb"):
-            raise RuntimeError(NOT_SUPPORTED)
+            raise teaclave_error(NOT_SUPPORTED)
         if mode == "rb":
             if slot not in state.inputs:
-                raise RuntimeError(FFI_ERROR)
+                raise teaclave_error(FFI_ERROR)
             return TeaclaveFile("rb", data=state.inputs[slot])
         if slot not in state.output_names or slot in state.created:
-            raise RuntimeError(FFI_ERROR)
+            raise teaclave_error(FFI_ERROR)
         state.created.add(slot)
         chunks = []
         state.outputs.append((slot, chunks))
