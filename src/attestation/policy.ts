@@ -11,8 +11,8 @@ export interface SnpMinimumTcb {
 }
 
 /**
- * What the caller accepts. Every field is optional; `resolvePolicy` fills in the defaults.
- * Measurement lists are allow-lists of lower-case or upper-case hex: the evidence must match
+ * Verification policy: the evidence the caller accepts. Every field is optional, and
+ * `resolvePolicy` fills in the defaults. Measurement lists are allow-lists of lower-case or upper-case hex: the evidence must match
  * one entry. An empty or missing list accepts any value.
  */
 export interface VerificationPolicy {
@@ -62,6 +62,21 @@ export function resolvePolicy(policy: VerificationPolicy = {}): ResolvedPolicy {
     allowDebug: policy.allowDebug ?? false,
     requireRootCaCrl: policy.requireRootCaCrl ?? true,
   };
+}
+
+/**
+ * Returns `now` in epoch milliseconds. Throws INVALID_ARGUMENT for an invalid Date, because
+ * NaN compares false with every bound and would pass every validity check.
+ */
+export function verificationTime(now: Date): number {
+  const ms = now instanceof Date ? now.getTime() : NaN;
+  if (Number.isNaN(ms)) {
+    throw new CloisterError(
+      "INVALID_ARGUMENT",
+      "now must be a valid Date: pass the verification time",
+    );
+  }
+  return ms;
 }
 
 /** Tells whether `value` (hex) is allowed by `list` (hex, any case); a missing list allows all. */

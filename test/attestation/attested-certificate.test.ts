@@ -11,10 +11,14 @@ import {
   verifyAttestedCertificate,
   type VerifyAttestedCertificateOptions,
 } from "../../src/attestation/certificate/verify-attested-certificate.ts";
-import { SimulationEvidenceProvider, measureCode } from "../../src/attestation/index.ts";
-import type { EvidenceProvider } from "../../src/attestation/evidence.ts";
+import {
+  SimulationEvidenceProvider,
+  intelCollateralFromBundle,
+  measureCode,
+} from "../../src/attestation/index.ts";
+import type { Evidence, EvidenceProvider } from "../../src/attestation/evidence.ts";
 import type { SgxMeasurements } from "../../src/attestation/verdict.ts";
-import { teaclaveFixture } from "../helpers/fixtures.ts";
+import { attestationFixture, teaclaveFixture } from "../helpers/fixtures.ts";
 
 const dcapRoot = new X509Certificate(readFileSync(teaclaveFixture("dcap_root_ca_cert.der")));
 const iasRoot = new X509Certificate(readFileSync(teaclaveFixture("ias_root_ca_cert.der")));
@@ -213,4 +217,88 @@ test("attested certificate option checks", async () => {
   await assert.rejects(createAttestedCertificate({ keyPair, provider, validityDays: 0 }), {
     code: "INVALID_ARGUMENT",
   });
+});
+
+/** A provider that returns fixed evidence whatever report data it is asked for. */
+function fixedProvider(evidence: Evidence): EvidenceProvider {
+  return { kind: evidence.kind, getEvidence: async () => evidence };
+}
+
+test("TDX certificate binds the wrong key", async () => {
+  const keyPair = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const quote = new Uint8Array(readFileSync(attestationFixture("phala-dcap-qvl/tdx_quote")));
+  const certificate = await createAttestedCertificate({
+    keyPair,
+    provider: fixedProvider({ kind: "tdx-dcap-quote", data: quote }),
+    validityDays: 1,
+    now: new Date("2025-07-19T10:00:00Z"),
+  });
+  const options: VerifyAttestedCertificateOptions = {
+    now: new Date("2025-07-19T10:00:34Z"),
+    acceptedIdentities: "any",
+    intelCollateral: intelCollateralFromBundle(
+      readFileSync(attestationFixture("phala-dcap-qvl/tdx_quote_collateral.json"), "utf8"),
+    ),
+  };
+  // The quote itself verifies; its REPORTDATA is not SHA-512 of this certificate's key.
+  assert.equal(
+    rejectionCode(() => verifyAttestedCertificate(certificate.der, options)),
+    "REPORT_DATA_MISMATCH",
+  );
+  const withoutCollateral = { ...options, intelCollateral: undefined } as never;
+  assert.equal(
+    rejectionCode(() => verifyAttestedCertificate(certificate.der, withoutCollateral)),
+    "COLLATERAL_MISSING",
+  );
+});
+
+test("SNP certificate carries its VCEK chain", async () => {
+  const keyPair = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const [ask, ark] = readFileSync(attestationFixture("go-sev-guest/ask_ark_milan.pem"), "utf8")
+    .match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!
+    .map((pem) => new Uint8Array(new X509Certificate(pem).raw));
+  const evidence: Evidence = {
+    kind: "sev-snp-report",
+    data: new Uint8Array(readFileSync(attestationFixture("go-sev-guest/attestation.bin"))),
+    certificates: {
+      vcek: new Uint8Array(readFileSync(attestationFixture("go-sev-guest/vcek.testcer"))),
+      ask: ask!,
+      ark: ark!,
+    },
+  };
+  const certificate = await createAttestedCertificate({
+    keyPair,
+    provider: fixedProvider(evidence),
+    validityDays: 1,
+    now: new Date("2022-09-24T00:59:00Z"),
+  });
+  const options: VerifyAttestedCertificateOptions = {
+    now: new Date("2022-09-24T01:00:00Z"),
+    acceptedIdentities: "any",
+    policy: { allowDebug: true },
+  };
+  assert.equal(
+    rejectionCode(() => verifyAttestedCertificate(certificate.der, options)),
+    "REPORT_DATA_MISMATCH",
+  );
+  const strict = { ...options, policy: {} };
+  assert.equal(
+    rejectionCode(() => verifyAttestedCertificate(certificate.der, strict)),
+    "DEBUG_ENABLED",
+  );
+});
+
+test("Teaclave certificate policy allow-list", () => {
+  const options = { ...teaclaveOptions, policy: { allowDebug: true, mrSigner: ["11".repeat(32)] } };
+  assert.equal(
+    rejectionCode(() => verifyAttestedCertificate(teaclaveV4, options)),
+    "MEASUREMENT_MISMATCH",
+  );
+  const matching = { ...teaclaveOptions, policy: { allowDebug: true, mrSigner: [mrSigner] } };
+  assert.equal(verifyAttestedCertificate(teaclaveV4, matching).accepted, true);
+});
+
+test("invalid verification time is rejected", () => {
+  const options = { ...teaclaveOptions, now: new Date("not a date") };
+  assert.throws(() => verifyAttestedCertificate(teaclaveV4, options), { code: "INVALID_ARGUMENT" });
 });

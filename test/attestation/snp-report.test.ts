@@ -5,6 +5,8 @@ import {
   verifySnpReport,
   type SnpVerifyOptions,
 } from "../../src/attestation/amd/verify-snp-report.ts";
+import { decodeTcbVersion } from "../../src/attestation/amd/snp-report.ts";
+import { parseCertificateTable } from "../../src/attestation/sources/snp-certificate-table.ts";
 import { AMD_ARK_KEYS } from "../../src/attestation/trust-anchors.ts";
 import type { SnpMeasurements } from "../../src/attestation/verdict.ts";
 import { fixtureBytes, snpChain } from "./fixture-collateral.ts";
@@ -116,4 +118,33 @@ for (const [name, offset, mask, code] of flips) {
 test("SNP report of the wrong length is malformed", () => {
   const verdict = verifySnpReport(report.subarray(0, 1000), options());
   assert.equal(verdict.rejection?.code, "MALFORMED_EVIDENCE");
+});
+
+test("TCB_VERSION layouts per product", () => {
+  const tcb = Uint8Array.from([1, 2, 3, 4, 0, 0, 5, 6]);
+  assert.deepEqual(decodeTcbVersion(tcb, "Milan"), { bootloader: 1, tee: 2, snp: 5, microcode: 6 });
+  assert.deepEqual(decodeTcbVersion(tcb, "Genoa"), { bootloader: 1, tee: 2, snp: 5, microcode: 6 });
+  assert.deepEqual(decodeTcbVersion(tcb, "Turin"), {
+    fmc: 1,
+    bootloader: 2,
+    tee: 3,
+    snp: 4,
+    microcode: 6,
+  });
+});
+
+test("SNP certificate table parsing", () => {
+  const vcek = Uint8Array.from([1, 2, 3]);
+  const table = Buffer.alloc(24 * 2 + 3);
+  // VCEK GUID 63da758d-e664-4564-adc5-f4b93be8accd in its mixed-endian byte order.
+  Buffer.from("8d75da6364e66445adc5f4b93be8accd", "hex").copy(table, 0);
+  table.writeUInt32LE(48, 16);
+  table.writeUInt32LE(3, 20);
+  Buffer.from(vcek).copy(table, 48);
+  assert.deepEqual(parseCertificateTable(table), { vcek });
+  const unterminated = table.subarray(0, 24);
+  assert.throws(() => parseCertificateTable(unterminated), { code: "INVALID_ARGUMENT" });
+  const overflowing = Buffer.from(table);
+  overflowing.writeUInt32LE(100, 20);
+  assert.throws(() => parseCertificateTable(overflowing), { code: "INVALID_ARGUMENT" });
 });

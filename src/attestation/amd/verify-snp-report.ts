@@ -7,6 +7,7 @@ import { verifyCertificateChain } from "../certificate-chain.ts";
 import {
   allowedBy,
   resolvePolicy,
+  verificationTime,
   type ResolvedPolicy,
   type VerificationPolicy,
 } from "../policy.ts";
@@ -75,10 +76,12 @@ function measurementsOf(report: SnpReport, vek: VekExtensions | undefined): SnpM
 
 /**
  * Verifies an SEV-SNP attestation report with its VCEK or VLEK chain at `options.now` and
- * applies the policy. Never throws for bad evidence: the verdict carries the rejection.
- * SNP has no TCB status like Intel's, so `tcbStatus` stays unset; use `snpMinimumTcb`.
+ * applies the policy. Bad evidence gives a rejected verdict; only unusable options throw
+ * CloisterError INVALID_ARGUMENT. SNP has no TCB status like Intel's, so `tcbStatus` stays
+ * unset: use the policy's `snpMinimumTcb`.
  */
 export function verifySnpReport(bytes: Uint8Array, options: SnpVerifyOptions): Verdict {
+  verificationTime(options.now);
   const progress: Progress = {};
   const policy = resolvePolicy(options.policy);
   let rejection: Verdict["rejection"];

@@ -4,7 +4,7 @@ import { bytesEqual, toHex } from "../bytes.ts";
 import { validityOf } from "../certificate-chain.ts";
 import type { Evidence } from "../evidence.ts";
 import { isSgxDebug, sgxMeasurements } from "../intel/measurements.ts";
-import { resolvePolicy } from "../policy.ts";
+import { allowedBy, resolvePolicy, verificationTime } from "../policy.ts";
 import { encodeSimulatedEvidence } from "../simulation/simulated-report.ts";
 import { trustAnchorKeys, type TrustAnchor } from "../trust-anchors.ts";
 import { EvidenceRejection, check, type Verdict } from "../verdict.ts";
@@ -77,13 +77,22 @@ function verdictOfServiceReport(
     `quote status ${report.quoteStatus} is not accepted by the policy`,
   );
   check(policy.allowDebug || !isSgxDebug(report.body), "DEBUG_ENABLED", "enclave is in debug mode");
+  const measurements = sgxMeasurements(report.body);
+  check(
+    allowedBy(policy.mrEnclave, measurements.mrEnclave) &&
+      allowedBy(policy.mrSigner, measurements.mrSigner) &&
+      (policy.isvProdId === undefined || measurements.isvProdId === policy.isvProdId) &&
+      (policy.minIsvSvn === undefined || measurements.isvSvn >= policy.minIsvSvn),
+    "MEASUREMENT_MISMATCH",
+    "enclave identity does not satisfy the policy",
+  );
   return {
     accepted: true,
     tee: "sgx",
     hardwareProtected: true,
     tcbStatus: report.tcbStatus,
     advisoryIds: report.advisoryIds,
-    measurements: sgxMeasurements(report.body),
+    measurements,
     reportData: toHex(report.body.reportData),
     evidenceTime: report.timestamp.toISOString(),
     verifiedAt: options.now.toISOString(),
@@ -116,7 +125,7 @@ function verifyOrThrow(
   certificate: X509Certificate,
   options: VerifyAttestedCertificateOptions,
 ): Verdict {
-  const nowMs = options.now.getTime();
+  const nowMs = verificationTime(options.now);
   const validity = validityOf(certificate);
   check(
     nowMs >= validity.notBefore && nowMs <= validity.notAfter,

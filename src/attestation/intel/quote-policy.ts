@@ -53,6 +53,7 @@ export function applyQuotePolicy(
     "MRTD or MRSEAM is not in the policy's allow-list",
   );
   const rtmrs = policy.rtmrs ?? [];
+  check(rtmrs.length <= 4, "POLICY_VIOLATION", "the policy lists more than 4 RTMRs");
   check(
     rtmrs.every(
       (expected, i) => expected === undefined || expected.toLowerCase() === toHex(report.rtmrs[i]!),

@@ -15,7 +15,12 @@ import {
   verifyCertificateChain,
 } from "../certificate-chain.ts";
 import { checkNotRevoked } from "../crl.ts";
-import { resolvePolicy, type ResolvedPolicy, type VerificationPolicy } from "../policy.ts";
+import {
+  resolvePolicy,
+  verificationTime,
+  type ResolvedPolicy,
+  type VerificationPolicy,
+} from "../policy.ts";
 import { INTEL_SGX_ROOT_CA_KEY, trustAnchorKeys, type TrustAnchor } from "../trust-anchors.ts";
 import { rejectionOf, EvidenceRejection, check, type TcbStatus, type Verdict } from "../verdict.ts";
 import type { IntelCollateral } from "./collateral.ts";
@@ -85,9 +90,11 @@ interface Progress {
 
 /**
  * Verifies an SGX or TDX DCAP quote against its collateral at `options.now` and applies the
- * policy. Never throws for bad evidence or collateral: the verdict carries the rejection.
+ * policy. Bad evidence or collateral gives a rejected verdict; only unusable options (an
+ * invalid `now`, policy or trust anchor) throw CloisterError INVALID_ARGUMENT.
  */
 export function verifyDcapQuote(bytes: Uint8Array, options: DcapVerifyOptions): Verdict {
+  verificationTime(options.now);
   const progress: Progress = { advisoryIds: [] };
   const policy = resolvePolicy(options.policy);
   let rejection: Verdict["rejection"];

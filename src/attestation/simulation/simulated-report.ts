@@ -10,7 +10,7 @@ import {
   verify as verifySignature,
 } from "node:crypto";
 import { bytesEqual, toHex } from "../bytes.ts";
-import { allowedBy, resolvePolicy, type VerificationPolicy } from "../policy.ts";
+import { allowedBy, resolvePolicy, verificationTime, type VerificationPolicy } from "../policy.ts";
 import { trustAnchorKeys, type TrustAnchor } from "../trust-anchors.ts";
 import { EvidenceRejection, check, rejectionOf, type Verdict } from "../verdict.ts";
 import type { SimulationKey } from "./attestation-key.ts";
@@ -169,6 +169,7 @@ export interface SimulationVerifyOptions {
  * `tee: "simulation"` and `hardwareProtected: false` whether it accepts or not.
  */
 export function verifySimulatedReport(data: Uint8Array, options: SimulationVerifyOptions): Verdict {
+  verificationTime(options.now);
   const policy = resolvePolicy(options.policy);
   let content: SimulatedReportContent | undefined;
   let rejection: Verdict["rejection"];
