@@ -91,6 +91,11 @@ test("function run unusable input", async () => {
         /not found/,
       ],
       ["missing name", ["--args", "{}"], /required option '--name <name>'/],
+      [
+        "missing output folder",
+        [...intersect, "--output", `output_result1=${join(folder, "none", "o")}`],
+        /folder .* not found/,
+      ],
     ];
     const results = await Promise.all(cases.map(([, options]) => runCli(options)));
     for (const [index, [label, , message]] of cases.entries()) {
@@ -114,4 +119,22 @@ test("function run failed decryption", async () => {
   assert.equal(result.code, 1, result.stderr);
   assert.match(result.stderr, /decryption failed/);
   assert.equal(result.stdout, "");
+});
+
+test("function run javascript payload", async () => {
+  const folder = await mkdtemp(join(tmpdir(), "cloister-cli-"));
+  try {
+    const payload = join(folder, "echo.js");
+    await writeFile(payload, 'function entrypoint(argv) { return argv.join("="); }');
+    const result = await runCli([
+      "--executor=javascript",
+      "--name=echo",
+      '--args={"message":"hi"}',
+      `--payload=${payload}`,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, "message=hi\n");
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
 });

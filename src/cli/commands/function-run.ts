@@ -1,5 +1,6 @@
 import { constants } from "node:fs";
 import { access, readFile, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { Command } from "commander";
 import { CloisterError } from "../../common/errors.ts";
 import { createExecutors } from "../../executors/registry.ts";
@@ -76,6 +77,9 @@ async function runFunction(options: FunctionRunOptions): Promise<void> {
       throw new UsageError(`input file ${path} for slot "${slot}" not found`);
   }
   for (const [slot, path] of Object.entries(outputs)) {
+    if (!(await exists(dirname(path)))) {
+      throw new UsageError(`folder ${dirname(path)} of output file for slot "${slot}" not found`);
+    }
     if (await exists(path)) {
       throw new UsageError(
         `output file ${path} for slot "${slot}" already exists; remove it or choose another path`,
