@@ -19,6 +19,7 @@ const guestFolder = new URL("./guest/", import.meta.url);
 const hostProcess = process;
 const send = (message) => hostProcess.send?.(message);
 let runTask;
+let pyodideApi;
 
 hostProcess.on("disconnect", () => hostProcess.exit(0));
 hostProcess.on("message", (message) => {
@@ -32,6 +33,8 @@ hostProcess.on("message", (message) => {
     );
   } else if (message.type === "run") {
     send(run(message.job));
+  } else if (message.type === "self-check") {
+    send({ type: "done", result: checkConfinement() });
   }
 });
 
@@ -66,6 +69,7 @@ async function initialize({ wasm, wasmLength, indexURL }) {
       "import cloister_sandbox",
   );
   runTask = pyodide.pyimport("cloister_sandbox").run_task_from_js;
+  pyodideApi = pyodide;
   lockDown(pyodide);
 }
 
@@ -157,4 +161,58 @@ function reply(job, result) {
     };
   }
   return { type: "done", result: { summary: result.summary, outputs } };
+}
+
+/**
+ * Escapes a function could try if it got past the Python-level checks, each run as raw
+ * Python with full access to Pyodide's `js` and `pyodide_js` modules. Each sets `outcome`;
+ * the host's tests expect none of them to reach the host.
+ */
+const confinementProbes = {
+  compileJavaScript: `
+import pyodide_js
+outcome = str(pyodide_js.constructor.constructor("return 1")())`,
+  hostGlobals: `
+import js
+outcome = ",".join(name for name in ["process", "require", "fetch", "globalThis"] if hasattr(js, name))
+outcome = outcome or "none"`,
+  moduleHostObjects: `
+import pyodide_js
+names = ["process", "require", "fetch", "globalThis", "Buffer"]
+found = [name for name in names if hasattr(pyodide_js, name) or hasattr(pyodide_js._module, name)]
+outcome = ",".join(found) or "none"`,
+  loadPackage: `
+import pyodide_js
+outcome = str(pyodide_js.loadPackage("numpy"))`,
+  mountHostFiles: `
+import pyodide_js
+from pyodide.ffi import to_js
+pyodide_js.FS.mount(pyodide_js.FS.filesystems.NODEFS, to_js({"root": "/etc"}), "/host")
+outcome = open("/host/hostname").read()`,
+  readHostFile: `
+outcome = open("/etc/passwd").read()`,
+  network: `
+import socket
+connection = socket.create_connection(("127.0.0.1", 80), timeout=1)
+outcome = "connected"`,
+  preciseClock: `
+import time
+samples = [time.time() * 1000 % 100 for _ in range(5)] + [time.perf_counter() * 1000 % 100]
+outcome = "precise" if any(sample != 0 for sample in samples) else "coarse"`,
+};
+
+function checkConfinement() {
+  const outcomes = {};
+  for (const [name, code] of Object.entries(confinementProbes)) {
+    const scope = pyodideApi.globals.get("dict")();
+    try {
+      pyodideApi.runPython(code, { globals: scope });
+      outcomes[name] = `reached: ${String(scope.get("outcome")).slice(0, 200)}`;
+    } catch (error) {
+      outcomes[name] = `blocked: ${String(error).split("\n").filter(Boolean).pop()}`;
+    } finally {
+      scope.destroy();
+    }
+  }
+  return outcomes;
 }
