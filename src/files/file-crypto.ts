@@ -10,7 +10,7 @@ export const fileCryptoSchemas = [
 ] as const;
 export type FileCryptoSchema = (typeof fileCryptoSchemas)[number];
 
-/** How an input or output file is encrypted, with its key material, after validation. */
+/** The validated encryption settings and key material of an input or output file. */
 export type FileCrypto =
   | { readonly schema: "raw" }
   | {

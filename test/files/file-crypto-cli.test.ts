@@ -19,7 +19,8 @@ function cloister(args: readonly string[]): Promise<CliResult> {
       [join(repositoryRoot, "bin/cloister.mjs"), ...args],
       { cwd: repositoryRoot },
       (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : -1;
+        let code = 0;
+        if (error !== null) code = typeof error.code === "number" ? error.code : -1;
         resolve({ code, stdout, stderr });
       },
     );
@@ -127,6 +128,7 @@ describe("cloister encrypt and decrypt", { concurrency: 4 }, () => {
     assert.match(encrypt.stdout, /^[0-9a-f]{32}\n$/);
     const bytes = await readFile(encrypted);
     assert.equal(bytes.subarray(80, 96).toString("hex"), encrypt.stdout.trim());
+
     const decrypt = await cloister([
       "decrypt",
       "--algorithm",

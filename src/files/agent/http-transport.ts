@@ -44,7 +44,11 @@ function transferError(action: string, url: URL, error: unknown): CloisterError 
   });
 }
 
-/** `http:` and `https:` URLs: GET for inputs, PUT for outputs. */
+/**
+ * `http:` and `https:` URLs: GET for inputs, PUT for outputs. Redirects are not followed.
+ * NOTE: downloads have no size limit, so a large input can fill the work directory's disk;
+ * the task's abort signal is the only bound.
+ */
 export const httpTransport: FileTransport = {
   async download(url, destination, options) {
     let handle: FileHandle;

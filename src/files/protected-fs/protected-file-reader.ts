@@ -44,12 +44,25 @@ export async function* readProtectedFile(
     if (metadata.data.length > 0) yield metadata.data;
 
     const dataNodes = dataNodeCount(metadata.size);
-    let remaining = metadata.size - metadata.data.length;
-    for (let mht = 0; mht < mhtNodeCount(dataNodes); mht++) {
-      const mhtNode = await reader.readMht(mht, metadata);
+    const mhtNodes = mhtNodeCount(dataNodes);
+    const readGroup = (mht: number): Promise<Buffer> => {
       const first = mht * dataNodesPerMht;
-      const count = Math.min(dataNodesPerMht, dataNodes - first);
-      const ciphertext = await reader.readNodes(dataNodePosition(first), count);
+      const read = reader.readNodes(
+        dataNodePosition(first),
+        Math.min(dataNodesPerMht, dataNodes - first),
+      );
+      // A read left pending when decryption fails must not become an unhandled rejection.
+      read.catch(() => undefined);
+      return read;
+    };
+    let nextGroup = mhtNodes > 0 ? readGroup(0) : undefined;
+    let remaining = metadata.size - metadata.data.length;
+    for (let mht = 0; mht < mhtNodes; mht++) {
+      const mhtNode = await reader.readMht(mht, metadata);
+      const count = Math.min(dataNodesPerMht, dataNodes - mht * dataNodesPerMht);
+      const ciphertext = await nextGroup!;
+      // The next group's data nodes are read from disk while this group is decrypted.
+      nextGroup = mht + 1 < mhtNodes ? readGroup(mht + 1) : undefined;
       const plaintext = Buffer.allocUnsafe(Math.min(count * nodeSize, remaining));
       for (let i = 0; i < count; i++) {
         const entry = i * cryptoEntrySize;

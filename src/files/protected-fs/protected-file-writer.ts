@@ -42,6 +42,7 @@ export class ProtectedFileWriter {
   /** Byte offset of the next sequential node. Node 0 is written last, by `finish`. */
   #position = nodeSize;
   #keyPool = Buffer.alloc(0);
+  #inflight: Promise<void> = Promise.resolve();
 
   private constructor(handle: FileHandle, path: string, userKey: Uint8Array, fileName: string) {
     this.#handle = handle;
@@ -85,7 +86,7 @@ export class ProtectedFileWriter {
         this.#node.fill(0, this.#nodeLength);
         this.#sealDataNode();
       }
-      await this.#flushBatch();
+      await this.#flushBatch(true);
       const root = await this.#writeMhtNodes();
       const keyId = randomBytes(32);
       const metadata = buildMetadata({
@@ -110,6 +111,7 @@ export class ProtectedFileWriter {
 
   /** Closes and removes the partly written file. */
   async abort(): Promise<void> {
+    await this.#inflight.catch(() => undefined);
     await this.#handle.close().catch(() => undefined);
     await rm(this.#path, { force: true });
   }
@@ -144,13 +146,23 @@ export class ProtectedFileWriter {
     this.#batchBytes += node.length;
   }
 
-  async #flushBatch(): Promise<void> {
-    if (this.#batch.length === 0) return;
-    const batch = this.#batch;
-    this.#batch = [];
-    await this.#handle.writev(batch, this.#position);
-    this.#position += this.#batchBytes;
-    this.#batchBytes = 0;
+  /**
+   * Starts writing the gathered nodes and returns once the previous batch is on disk, so
+   * encryption of the next batch overlaps the write of this one. `wait` also awaits this one.
+   */
+  async #flushBatch(wait = false): Promise<void> {
+    const previous = this.#inflight;
+    if (this.#batch.length > 0) {
+      const batch = this.#batch;
+      this.#batch = [];
+      const write = this.#handle.writev(batch, this.#position);
+      this.#inflight = write.then(() => undefined);
+      this.#inflight.catch(() => undefined);
+      this.#position += this.#batchBytes;
+      this.#batchBytes = 0;
+    }
+    await previous;
+    if (wait) await this.#inflight;
   }
 
   /** Seals the MHT nodes children first and returns the root's key and tag (zero when none). */

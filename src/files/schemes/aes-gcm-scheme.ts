@@ -13,8 +13,8 @@ function aesGcmIntegrityError(cause?: unknown): CloisterError {
 }
 
 /**
- * The `aes-gcm-128` and `aes-gcm-256` schemas: the whole file is AES-GCM(plaintext) followed
- * by the 16-byte tag, with the registered key and IV; the tag is the cmac.
+ * Creates the `aes-gcm-128` or `aes-gcm-256` scheme. The whole file is AES-GCM(plaintext)
+ * under the registered key and IV, followed by the 16-byte tag, which is the cmac.
  */
 export function createAesGcmScheme(crypto: {
   readonly schema: "aes-gcm-128" | "aes-gcm-256";

@@ -3,8 +3,8 @@ import { ProtectedFileWriter } from "../protected-fs/protected-file-writer.ts";
 import type { FileScheme } from "./file-scheme.ts";
 
 /**
- * The `teaclave-file-128` schema: Intel SGX Protected FS with a 16-byte user key; the cmac
- * is the metadata GMAC at bytes 80..96.
+ * Creates the `teaclave-file-128` scheme: Intel SGX Protected FS with a 16-byte user key. The
+ * cmac is the metadata GMAC at bytes 80..96.
  */
 export function createTeaclaveFileScheme(userKey: Uint8Array): FileScheme {
   return {

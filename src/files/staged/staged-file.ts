@@ -43,6 +43,7 @@ export class StagedFileWriter {
   #position = 0;
   #size = 0;
   #closed = false;
+  #inflight: Promise<void> = Promise.resolve();
 
   private constructor(handle: FileHandle, path: string, key: Uint8Array) {
     this.#handle = handle;
@@ -84,6 +85,7 @@ export class StagedFileWriter {
     this.#closed = true;
     try {
       await this.#seal(true);
+      await this.#inflight;
     } finally {
       await this.#handle.close();
     }
@@ -93,6 +95,7 @@ export class StagedFileWriter {
   async abort(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      await this.#inflight.catch(() => undefined);
       await this.#handle.close().catch(() => undefined);
     }
     await rm(this.#path, { force: true });
@@ -105,10 +108,16 @@ export class StagedFileWriter {
       cipher.final(),
       cipher.getAuthTag(),
     ]);
-    await this.#handle.write(sealed, 0, sealed.length, this.#position);
+    // The chunk is written while the next one is encrypted; at most one write is in flight.
+    const previous = this.#inflight;
+    this.#inflight = this.#handle
+      .write(sealed, 0, sealed.length, this.#position)
+      .then(() => undefined);
+    this.#inflight.catch(() => undefined);
     this.#position += sealed.length;
     this.#index++;
     this.#buffered = 0;
+    await previous;
   }
 }
 
