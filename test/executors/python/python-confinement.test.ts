@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
 import { after, test } from "node:test";
 import { CloisterError } from "../../../src/common/errors.ts";
 import type { ErrorCode } from "../../../src/common/errors.ts";
@@ -152,8 +153,8 @@ def entrypoint(argv):
   await assertHealthy();
 });
 
-test("python endless loop times out", async () => {
-  const source = "def entrypoint(argv):\n    while True:\n        pass\n";
+test("python deadloop payload times out", async () => {
+  const source = await readFile(new URL("./payloads/deadloop.py", import.meta.url), "utf8");
   await assert.rejects(run(source, { limits: { cpuTimeMs: 500 } }), hasCode("DEADLINE_EXCEEDED"));
   await assertHealthy();
 });
