@@ -40,6 +40,14 @@ export interface VerificationPolicy {
   /** Required SEV-SNP VMPL of the requester. */
   readonly vmpl?: number;
   readonly snpMinimumTcb?: SnpMinimumTcb;
+  /** Minimum SEV-SNP firmware version (CURRENT_MAJOR.CURRENT_MINOR). */
+  readonly snpMinimumFirmware?: { readonly major: number; readonly minor: number };
+  /** Required PLATFORM_INFO value (bit 0 SMT enabled, bit 1 TSME enabled, …). */
+  readonly snpPlatformInfo?: number;
+  /** Required CHIP_ID (hex). */
+  readonly snpChipId?: string;
+  /** Require a guest launched with an ID block (non-zero ID_KEY_DIGEST). */
+  readonly snpRequireIdBlock?: boolean;
   /** Simulated evidence: allow-list of code measurements. */
   readonly simulationMeasurement?: readonly string[];
 }

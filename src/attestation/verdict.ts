@@ -99,6 +99,10 @@ export interface SnpMeasurements {
   readonly product: string;
   readonly signingKey: "vcek" | "vlek";
   readonly reportedTcb: Readonly<Record<string, number>>;
+  /** Firmware running now, as `major.minor.build`. */
+  readonly firmwareVersion: string;
+  /** PLATFORM_INFO as a hex string of the u64 value. */
+  readonly platformInfo: string;
   readonly debug: boolean;
 }
 

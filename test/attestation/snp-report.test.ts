@@ -42,6 +42,8 @@ test("SNP Milan report verifies with its VCEK", () => {
   assert.equal(m.signingKey, "vcek");
   assert.deepEqual(m.reportedTcb, { bootloader: 2, tee: 0, snp: 5, microcode: 68 });
   assert.equal(m.debug, true);
+  assert.equal(m.firmwareVersion, "1.49.3");
+  assert.equal(m.platformInfo, "0x1");
   assert.equal(m.hostData, "00".repeat(32));
   assert.ok(verdict.reportData!.startsWith("0102030405000000"));
 });
@@ -67,6 +69,31 @@ const rejections: readonly [string, SnpVerifyOptions, string][] = [
     "TCB_STATUS_NOT_ACCEPTED",
   ],
   ["VMPL 1 required", options({ policy: { allowDebug: true, vmpl: 1 } }), "POLICY_VIOLATION"],
+  [
+    "minimum TCB one above",
+    options({ policy: { allowDebug: true, snpMinimumTcb: { bootloader: 3 } } }),
+    "TCB_STATUS_NOT_ACCEPTED",
+  ],
+  [
+    "firmware 1.50 required",
+    options({ policy: { allowDebug: true, snpMinimumFirmware: { major: 1, minor: 50 } } }),
+    "TCB_STATUS_NOT_ACCEPTED",
+  ],
+  [
+    "ID block required",
+    options({ policy: { allowDebug: true, snpRequireIdBlock: true } }),
+    "POLICY_VIOLATION",
+  ],
+  [
+    "platform info 0 required",
+    options({ policy: { allowDebug: true, snpPlatformInfo: 0 } }),
+    "POLICY_VIOLATION",
+  ],
+  [
+    "chip ID with one byte changed",
+    options({ policy: { allowDebug: true, snpChipId: "3bc3fe21e13fb099" + "0".repeat(112) } }),
+    "CHIP_ID_MISMATCH",
+  ],
   [
     "measurement not allowed",
     options({ policy: { allowDebug: true, measurement: ["00".repeat(48)] } }),
@@ -147,4 +174,24 @@ test("SNP certificate table parsing", () => {
   const overflowing = Buffer.from(table);
   overflowing.writeUInt32LE(100, 20);
   assert.throws(() => parseCertificateTable(overflowing), { code: "INVALID_ARGUMENT" });
+});
+
+test("SNP policy with the report's own values", () => {
+  const chipId =
+    "3ac3fe21e13fb0990eb28a802e3fb6a29483a6b0753590c951bdd3b8e53786184ca39e359669a2b76a1936776b564ea464cdce40c05f63c9b610c5068b006b5d";
+  const policy = {
+    allowDebug: true,
+    vmpl: 0,
+    snpChipId: chipId.toUpperCase(),
+    snpPlatformInfo: 1,
+    snpMinimumFirmware: { major: 1, minor: 49 },
+    snpMinimumTcb: { bootloader: 2, tee: 0, snp: 5, microcode: 68 },
+  };
+  const verdict = verifySnpReport(report, options({ policy }));
+  assert.equal(verdict.accepted, true, verdict.rejection?.detail);
+  const extraByte = verifySnpReport(
+    report,
+    options({ policy: { ...policy, snpChipId: `${chipId}00` } }),
+  );
+  assert.equal(extraByte.rejection?.code, "CHIP_ID_MISMATCH");
 });

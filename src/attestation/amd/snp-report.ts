@@ -19,6 +19,12 @@ export interface SnpTcbVersion {
   readonly fmc?: number;
 }
 
+export interface SnpFirmwareVersion {
+  readonly major: number;
+  readonly minor: number;
+  readonly build: number;
+}
+
 export interface SnpReport {
   readonly raw: Uint8Array;
   readonly version: number;
@@ -44,6 +50,8 @@ export interface SnpReport {
   readonly cpuid?: { readonly family: number; readonly model: number; readonly stepping: number };
   readonly chipId: Uint8Array;
   readonly committedTcb: Uint8Array;
+  /** Firmware version running now (CURRENT_MAJOR, CURRENT_MINOR, CURRENT_BUILD). */
+  readonly currentFirmware: SnpFirmwareVersion;
   readonly launchTcb: Uint8Array;
   /** ECDSA P-384 signature as big-endian r‖s (96 bytes). */
   readonly signature: Uint8Array;
@@ -119,6 +127,7 @@ export function parseSnpReport(raw: Uint8Array): SnpReport {
       : {}),
     chipId: raw.subarray(0x1a0, 0x1e0),
     committedTcb: raw.subarray(0x1e0, 0x1e8),
+    currentFirmware: { build: raw[0x1e8]!, minor: raw[0x1e9]!, major: raw[0x1ea]! },
     launchTcb: raw.subarray(0x1f0, 0x1f8),
     signature: Buffer.concat([
       signatureComponent(raw.subarray(0x2a0, 0x2e8)),

@@ -2,7 +2,7 @@
 // Paging Firmware ABI Specification" (publication 56860) and the VCEK specification
 // (publication 57230), in the order google/go-sev-guest's verify package applies them.
 import { type X509Certificate, verify as verifySignature } from "node:crypto";
-import { bytesEqual, toHex } from "../bytes.ts";
+import { bytesEqual, isAllZero, toHex } from "../bytes.ts";
 import { verifyCertificateChain } from "../certificate-chain.ts";
 import {
   allowedBy,
@@ -70,6 +70,8 @@ function measurementsOf(report: SnpReport, vek: VekExtensions | undefined): SnpM
     product: vek?.productName ?? "unknown",
     signingKey: report.signingKey === 1 ? "vlek" : "vcek",
     reportedTcb: { ...decodeTcbVersion(report.reportedTcb, product) },
+    firmwareVersion: `${report.currentFirmware.major}.${report.currentFirmware.minor}.${report.currentFirmware.build}`,
+    platformInfo: `0x${report.platformInfo.toString(16)}`,
     debug: (report.policy & POLICY_DEBUG) !== 0n,
   };
 }
@@ -216,6 +218,32 @@ function applySnpPolicy(report: SnpReport, tcb: SnpTcbVersion, policy: ResolvedP
     policy.vmpl === undefined || report.vmpl === policy.vmpl,
     "POLICY_VIOLATION",
     `VMPL ${report.vmpl} differs from the policy`,
+  );
+  const firmware = report.currentFirmware;
+  const minimumFirmware = policy.snpMinimumFirmware;
+  check(
+    minimumFirmware === undefined ||
+      firmware.major > minimumFirmware.major ||
+      (firmware.major === minimumFirmware.major && firmware.minor >= minimumFirmware.minor),
+    "TCB_STATUS_NOT_ACCEPTED",
+    `firmware ${firmware.major}.${firmware.minor} is below the policy minimum`,
+  );
+  check(
+    policy.snpPlatformInfo === undefined || report.platformInfo === BigInt(policy.snpPlatformInfo),
+    "POLICY_VIOLATION",
+    `PLATFORM_INFO 0x${report.platformInfo.toString(16)} differs from the policy`,
+  );
+  check(
+    policy.snpChipId === undefined || policy.snpChipId.toLowerCase() === toHex(report.chipId),
+    "CHIP_ID_MISMATCH",
+    "CHIP_ID differs from the policy",
+  );
+  // NOTE: an ID block is taken as present when ID_KEY_DIGEST is not zero; the report has no
+  // separate flag for it.
+  check(
+    !policy.snpRequireIdBlock || !isAllZero(report.idKeyDigest),
+    "POLICY_VIOLATION",
+    "guest was launched without an ID block",
   );
   const minimum = policy.snpMinimumTcb ?? {};
   for (const [key, value] of Object.entries(minimum) as [keyof SnpTcbVersion, number][]) {

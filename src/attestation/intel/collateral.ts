@@ -53,12 +53,13 @@ export function parseIssuerChain(text: string, what: string): X509Certificate[] 
 
 /**
  * Reads a PCS response body `{"tcbInfo": {...}, "signature": "..."}` (or `enclaveIdentity`),
- * keeping the exact bytes of the signed member.
+ * keeping the exact bytes of the signed member. `issuerChain` is the issuer-chain header
+ * value (PEM, URL-encoded or not) or the certificates themselves.
  */
 export function signedCollateralFromPcs(
   responseText: string,
   member: "tcbInfo" | "enclaveIdentity",
-  issuerChainPem: string,
+  issuerChain: string | readonly X509Certificate[],
 ): SignedCollateral {
   let parsed: unknown;
   try {
@@ -73,7 +74,8 @@ export function signedCollateralFromPcs(
   return {
     body,
     signature: decodeCollateralSignature((parsed as { signature?: unknown }).signature, member),
-    issuerChain: parseIssuerChain(issuerChainPem, member),
+    issuerChain:
+      typeof issuerChain === "string" ? parseIssuerChain(issuerChain, member) : issuerChain,
   };
 }
 

@@ -64,6 +64,10 @@ const POLICY_KEYS = new Set([
   "hostData",
   "vmpl",
   "snpMinimumTcb",
+  "snpMinimumFirmware",
+  "snpPlatformInfo",
+  "snpChipId",
+  "snpRequireIdBlock",
   "simulationMeasurement",
 ]);
 
