@@ -151,7 +151,8 @@ export async function prepareTaskFiles(
   const directory = await mkdtemp(join(options.workDirectory, "files-"));
   const removeStagedFiles = async () => {
     await rm(directory, { recursive: true, force: true });
-    if (createdDirectory !== undefined) await rmdir(createdDirectory).catch(() => undefined);
+    // Only the work directory itself goes, and only when this call created it and it is empty.
+    if (createdDirectory !== undefined) await rmdir(options.workDirectory).catch(() => undefined);
   };
 
   let runtime: StagedRuntime;

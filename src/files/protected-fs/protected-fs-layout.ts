@@ -94,7 +94,9 @@ export function sealNode(
   plaintext: Uint8Array,
 ): { ciphertext: Buffer; gmac: Buffer } {
   const cipher = createCipheriv("aes-128-gcm", key, zeroIv);
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  // GCM is a stream mode: `update` returns every byte and `final` only computes the tag.
+  const ciphertext = cipher.update(plaintext);
+  cipher.final();
   return { ciphertext, gmac: cipher.getAuthTag() };
 }
 
@@ -103,7 +105,9 @@ export function openNode(key: Uint8Array, gmac: Uint8Array, ciphertext: Uint8Arr
   try {
     const decipher = createDecipheriv("aes-128-gcm", key, zeroIv);
     decipher.setAuthTag(gmac);
-    return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+    const plaintext = decipher.update(ciphertext);
+    decipher.final();
+    return plaintext;
   } catch (error) {
     throw protectedFileIntegrityError(error);
   }
