@@ -7,9 +7,9 @@ export interface CsvRecord {
 }
 
 /**
- * Parses header-less CSV the way Rust's `csv` crate reads it by default: comma-separated,
- * `"` quotes with `""` as an escaped quote, `\n` or `\r\n` line ends, blank lines skipped,
- * and every record of one input with the same number of fields.
+ * Parses header-less CSV the way Rust's `csv` crate reads it by default. Fields are
+ * comma-separated and may be quoted with `"`, where `""` is an escaped quote. Lines end with
+ * `\n` or `\r\n`, blank lines are skipped, and all records must have the same field count.
  */
 export function parseCsv(text: string, slot: string): CsvRecord[] {
   const records: CsvRecord[] = [];

@@ -3,7 +3,7 @@ import type { BuiltinFunction } from "./builtin-function.ts";
 import { readTextInput, splitLines } from "./text-input.ts";
 
 /**
- * `builtin-password-check`: tells whether the first line of `password` occurs among the lines
+ * `builtin-password-check`: checks whether the first line of `password` occurs among the lines
  * of `exposed_passwords`, both trimmed of surrounding whitespace. Returns `"true"` or `"false"`.
  */
 export const passwordCheck: BuiltinFunction = {

@@ -278,11 +278,11 @@ function groupDetections(hits: readonly Detection[], minNeighbors: number): Dete
       neighbors: cluster.count,
     }))
     .sort((a, b) => b.neighbors - a.neighbors || a.y - b.y || a.x - b.x);
-  const kept: Detection[] = [];
+  const selected: Detection[] = [];
   for (const face of faces) {
-    if (kept.every((other) => intersectionOverUnion(face, other) <= 0.3)) kept.push(face);
+    if (selected.every((other) => intersectionOverUnion(face, other) <= 0.3)) selected.push(face);
   }
-  return kept;
+  return selected;
 }
 
 /** Detects faces in a grayscale image and returns them sorted by position (top, then left). */
