@@ -1,4 +1,5 @@
 import { fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -6,7 +7,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { CloisterError } from "../../common/errors.ts";
 import { childProcessChannel } from "../sandbox/sandbox-channel.ts";
 import type { SandboxChannel, SandboxReply } from "../sandbox/sandbox-channel.ts";
-import { capModuleMemory } from "../sandbox/wasm-memory-cap.ts";
+import { capModuleMemory, wasmPageBytes } from "../sandbox/wasm-memory-cap.ts";
 
 const processScript = fileURLToPath(new URL("./pyodide-process.mjs", import.meta.url));
 const pyodideFolder = dirname(createRequire(import.meta.url).resolve("pyodide"));
@@ -42,18 +43,56 @@ function cappedPyodideBinary(maxPages: number): { bytes: Uint8Array; originalLen
   return { bytes, originalLength: original.length };
 }
 
+/** Memory of the process that makes the snapshot; Python needs about 30 MiB. */
+const snapshotMaxPages = 2048;
+let snapshot: Promise<Uint8Array | undefined> | undefined;
+
 /**
- * Starts a Pyodide interpreter process whose WebAssembly memory can grow to at most
- * `maxPages` pages, and resolves once Python is loaded and locked down.
+ * Returns the memory snapshot of a freshly loaded interpreter, made once per host process
+ * in a process of its own, or undefined when it cannot be made.
  */
-export function launchPyodide(maxPages: number): Promise<SandboxChannel> {
-  const { bytes, originalLength } = cappedPyodideBinary(maxPages);
-  const child = fork(processScript, [], {
+function interpreterSnapshot(): Promise<Uint8Array | undefined> {
+  snapshot ??= new Promise<Uint8Array | undefined>((resolve) => {
+    const { bytes, originalLength } = cappedPyodideBinary(snapshotMaxPages);
+    const child = startInterpreterProcess();
+    const channel = childProcessChannel(child);
+    const timer = setTimeout(() => channel.kill(), startTimeoutMs);
+    child.once("message", (message: SandboxReply) => {
+      clearTimeout(timer);
+      resolve(message.type === "done" ? (message.result as Uint8Array) : undefined);
+    });
+    channel.onExit(() => {
+      clearTimeout(timer);
+      resolve(undefined);
+    });
+    channel.send({
+      type: "snapshot",
+      wasm: bytes,
+      wasmLength: originalLength,
+      indexURL: pathToFileURL(`${pyodideFolder}/`).href,
+    });
+  });
+  return snapshot;
+}
+
+function startInterpreterProcess(): ChildProcess {
+  return fork(processScript, [], {
     execArgv: interpreterOptions(),
     serialization: "advanced",
     stdio: ["ignore", "ignore", "ignore", "ipc"],
     env: {},
   });
+}
+
+/**
+ * Starts a Pyodide interpreter process whose WebAssembly memory can grow to at most
+ * `maxPages` pages, and resolves once Python is loaded and locked down. Processes start
+ * from a shared memory snapshot when one could be made.
+ */
+export async function launchPyodide(maxPages: number): Promise<SandboxChannel> {
+  const { bytes, originalLength } = cappedPyodideBinary(maxPages);
+  const startSnapshot = await interpreterSnapshot();
+  const child = startInterpreterProcess();
   const channel = childProcessChannel(child);
   return new Promise<SandboxChannel>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -74,11 +113,13 @@ export function launchPyodide(maxPages: number): Promise<SandboxChannel> {
       clearTimeout(timer);
       reject(new CloisterError("UNAVAILABLE", `the Python interpreter failed to start: ${reason}`));
     });
+    const usable = startSnapshot !== undefined && startSnapshot.length <= maxPages * wasmPageBytes;
     channel.send({
       type: "init",
       wasm: bytes,
       wasmLength: originalLength,
       indexURL: pathToFileURL(`${pyodideFolder}/`).href,
+      ...(usable ? { snapshot: startSnapshot } : {}),
     });
   });
 }
