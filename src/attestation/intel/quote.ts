@@ -1,6 +1,6 @@
 // Parser for Intel DCAP quotes: SGX v3 and v4, TDX v4 and v5. Layouts follow Intel's "Intel
 // SGX ECDSA Quote Library Reference" and "Intel TDX DCAP Quoting Library API" (quote format
-// appendices), as implemented in intel/SGX-TDX-DCAP-QuoteVerificationLibrary.
+// appendices).
 import { ByteReader, bytesEqual } from "../bytes.ts";
 import { EvidenceRejection } from "../verdict.ts";
 

@@ -1,5 +1,5 @@
-// TCB level selection and status convergence for SGX and TDX quotes, after Intel's QVL
-// (intel/SGX-TDX-DCAP-QuoteVerificationLibrary: TcbLevelCheck, TdxModuleCheck, TDRelaunchCheck).
+// TCB level selection and status convergence for SGX and TDX quotes, after Intel's Quote
+// Verification Library (intel/SGX-TDX-DCAP-QuoteVerificationLibrary).
 // Step numbers refer to the verification procedure in verify-quote.ts.
 import { bytesEqual } from "../bytes.ts";
 import { EvidenceRejection, type TcbStatus } from "../verdict.ts";

@@ -1,6 +1,6 @@
-// Verification of Intel DCAP quotes: SGX v3/v4 and TDX v4/v5. The numbered steps follow the
-// order of Intel's Quote Verification Library (intel/SGX-TDX-DCAP-QuoteVerificationLibrary,
-// QuoteVerifier, PckCertVerifier, TcbInfoVerifier, EnclaveIdentityVerifier).
+// Verification of Intel DCAP quotes: SGX v3/v4 and TDX v4/v5. The 14 numbered steps follow
+// the order of Intel's Quote Verification Library (intel/SGX-TDX-DCAP-QuoteVerificationLibrary)
+// and the collateral formats of the "Intel SGX and Intel TDX PCS API Specification".
 import {
   createHash,
   createPublicKey,
