@@ -84,9 +84,13 @@ class TreeBuilder {
     right: number;
   }[] = [];
 
+  /**
+   * @param columns Feature values by feature, then sample: `columns[feature][sample]`.
+   * @param byFeature Sample indices sorted by each feature's value.
+   */
   constructor(
     private readonly config: GbdtConfig,
-    private readonly samples: readonly TrainingSample[],
+    private readonly columns: readonly Float64Array[],
     private readonly byFeature: readonly (readonly number[])[],
     private readonly state: IterationState,
   ) {}
@@ -190,14 +194,14 @@ class TreeBuilder {
       totalSs += state.ss[index]!;
       totalC += 1;
     }
-    const members = new Uint8Array(this.samples.length);
+    const members = new Uint8Array(state.target.length);
     for (const index of data) members[index] = 1;
 
     let bestImpurity = Number.MAX_VALUE;
     let best: { featureIndex: number; featureValue: number; sorted: number[] } | undefined;
     for (const featureIndex of features) {
       const sorted = this.byFeature[featureIndex]!.filter((index) => members[index] === 1);
-      const value = (index: number): number => this.samples[index]!.features[featureIndex]!;
+      const column = this.columns[featureIndex]!;
       let impurity = Number.MAX_VALUE;
       let threshold = unknownFeatureValue;
 
@@ -205,7 +209,7 @@ class TreeBuilder {
       let s = 0;
       let ss = 0;
       let c = 0;
-      while (unknown < sorted.length && value(sorted[unknown]!) === unknownFeatureValue) {
+      while (unknown < sorted.length && column[sorted[unknown]!] === unknownFeatureValue) {
         s += state.s[sorted[unknown]!]!;
         ss += state.ss[sorted[unknown]!]!;
         c += 1;
@@ -227,8 +231,8 @@ class TreeBuilder {
           rs -= state.s[index]!;
           rss -= state.ss[index]!;
           rc -= 1;
-          const current = value(index);
-          const next = value(sorted[i + 1]!);
+          const current = column[index]!;
+          const next = column[sorted[i + 1]!]!;
           if (almostEqual(current, next)) continue;
           const fitnessLeft = Math.max(lc > 1 ? lss - (ls * ls) / lc : 0, 0);
           const fitnessRight = Math.max(rc > 1 ? rss - (rs * rs) / rc : 0, 0);
@@ -250,7 +254,7 @@ class TreeBuilder {
     const right: number[] = [];
     let unknownCount = 0;
     for (const index of best.sorted) {
-      const value = this.samples[index]!.features[best.featureIndex]!;
+      const value = this.columns[best.featureIndex]![index]!;
       if (value === unknownFeatureValue) unknownCount++;
       else if (value < best.featureValue) left.push(index);
       else right.push(index);
@@ -273,9 +277,10 @@ export function trainGbdt(config: GbdtConfig, samples: readonly TrainingSample[]
     } else bias = labelAverage(samples);
   }
 
-  const byFeature = Array.from({ length: config.featureSize }, (_, featureIndex) =>
-    sortIndices(count, (index) => samples[index]!.features[featureIndex]!),
+  const columns = Array.from({ length: config.featureSize }, (_, featureIndex) =>
+    Float64Array.from(samples, (sample) => sample.features[featureIndex]!),
   );
+  const byFeature = columns.map((column) => sortIndices(count, (index) => column[index]!));
   const sampleCount =
     config.dataSampleRatio < 1 ? Math.floor(count * config.dataSampleRatio) : count;
   const predicted = new Float64Array(count).fill(bias);
@@ -311,7 +316,7 @@ export function trainGbdt(config: GbdtConfig, samples: readonly TrainingSample[]
     const byResidual = config.loss === "LAD" ? sortIndices(count, (index) => residual[index]!) : [];
     const state: IterationState = { target, residual, s, ss, logitC, byResidual, preds };
 
-    const tree = new TreeBuilder(config, samples, byFeature, state).build(subset);
+    const tree = new TreeBuilder(config, columns, byFeature, state).build(subset);
     trees.push(tree);
     for (const index of subset) {
       predicted[index] = f32(predicted[index]! + f32(preds[index]! * config.shrinkage));
