@@ -272,3 +272,55 @@ test("evidence kind must match the quote", () => {
   assert.equal(verdict.accepted, false);
   assert.equal(verdict.rejection?.code, "UNSUPPORTED_EVIDENCE");
 });
+
+test("TSM provider maps kernel errors", async () => {
+  const base = temporaryDirectory();
+  const quote = fixtureBytes("phala-dcap-qvl/tdx_quote");
+  const reportData = Uint8Array.from(quote.subarray(568, 632));
+  const fake = fakeTsm(base, { provider: "tdx_guest", outblob: quote });
+  const failing = (errno: string): TsmFileSystem => ({
+    ...fake,
+    async readFile(path: string) {
+      if (basename(path) === "outblob") throw Object.assign(new Error(errno), { code: errno });
+      return fake.readFile(path);
+    },
+  });
+  const expectations: [string, string][] = [
+    ["EBUSY", "UNAVAILABLE"],
+    ["EFBIG", "RESOURCE_EXHAUSTED"],
+    ["EACCES", "PERMISSION_DENIED"],
+  ];
+  for (const [errno, code] of expectations) {
+    const provider = await TsmEvidenceProvider.open({
+      baseDirectory: base,
+      fileSystem: failing(errno),
+    });
+    await assert.rejects(provider.getEvidence(reportData), { code }, errno);
+  }
+  assert.equal(fake.entries, 0);
+});
+
+test("TSM provider writes the privilege level", async () => {
+  const base = temporaryDirectory();
+  const report = fixtureBytes("go-sev-guest/attestation.bin");
+  const fake = fakeTsm(base, { provider: "sev_guest", outblob: report });
+  const written: string[] = [];
+  const recording: TsmFileSystem = {
+    ...fake,
+    async writeFile(path: string, data: Uint8Array) {
+      written.push(
+        `${basename(path)}=${basename(path) === "privlevel" ? Buffer.from(data).toString().trim() : data.length}`,
+      );
+      return fake.writeFile(path, data);
+    },
+  };
+  const provider = await TsmEvidenceProvider.open({
+    baseDirectory: base,
+    fileSystem: recording,
+    privilegeLevel: 2,
+  });
+  const evidence = await provider.getEvidence(Uint8Array.from(report.subarray(0x50, 0x90)));
+  assert.equal(evidence.kind, "sev-snp-report");
+  assert.equal(evidence.certificates, undefined);
+  assert.deepEqual(written, ["privlevel=2", "inblob=64"]);
+});

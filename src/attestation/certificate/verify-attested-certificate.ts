@@ -165,6 +165,9 @@ function verifyOrThrow(
     "REPORT_DATA_MISMATCH",
     "evidence is bound to another key",
   );
+  // NOTE: DCAP quotes and SNP reports carry no time, so their age is taken from the
+  // certificate's notBefore, which the peer chooses. Freshness then rests on the collateral
+  // windows; bind a verifier nonce in the report data where that is not enough.
   const evidenceTime = Date.parse(
     verdict.evidenceTime ?? new Date(validity.notBefore).toISOString(),
   );
