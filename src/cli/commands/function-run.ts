@@ -73,8 +73,9 @@ async function runFunction(options: FunctionRunOptions): Promise<void> {
   const inputs = parseSlots(options.input, "--input");
   const outputs = parseSlots(options.output, "--output");
   for (const [slot, path] of Object.entries(inputs)) {
-    if (!(await exists(path)))
+    if (!(await exists(path))) {
       throw new UsageError(`input file ${path} for slot "${slot}" not found`);
+    }
   }
   for (const [slot, path] of Object.entries(outputs)) {
     if (!(await exists(dirname(path)))) {
