@@ -99,8 +99,8 @@ async function initialize(message) {
     try {
       pyodide = await loadLocalPyodide(message, { _loadSnapshot: message.snapshot });
     } catch {
-      // NOTE: a snapshot that fails to load (for example after a Pyodide upgrade) falls
-      // back to a full load; the parent keeps sending it, so each start pays both.
+      // NOTE: a snapshot that fails to load falls back to a full load. The parent keeps
+      // sending the same snapshot, so each later start then pays for both.
       pyodide = undefined;
     }
   }

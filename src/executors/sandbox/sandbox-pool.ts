@@ -41,6 +41,7 @@ interface Slot<K> {
 export class SandboxPool<K> {
   readonly #options: SandboxPoolOptions<K>;
   readonly #idle: Slot<K>[] = [];
+  readonly #busy = new Set<Slot<K>>();
   readonly #waiters: (() => void)[] = [];
   #live = 0;
   #closed = false;
@@ -53,6 +54,12 @@ export class SandboxPool<K> {
   async run(key: K, job: unknown, options: JobOptions): Promise<unknown> {
     throwIfCancelled(options.signal);
     const slot = await this.#acquire(key, options.signal);
+    if (this.#closed) {
+      // The pool was closed while this sandbox was starting.
+      this.#discard(slot);
+      throw this.#closedError();
+    }
+    this.#busy.add(slot);
     let keep = false;
     try {
       const reply = await this.#exchange(slot, job, options);
@@ -68,6 +75,7 @@ export class SandboxPool<K> {
       }
       return reply.result;
     } finally {
+      this.#busy.delete(slot);
       if (keep && slot.alive && !this.#closed) this.#release(slot);
       else this.#discard(slot);
     }
@@ -77,12 +85,18 @@ export class SandboxPool<K> {
   async close(): Promise<void> {
     this.#closed = true;
     for (const slot of this.#idle.splice(0)) this.#discard(slot);
+    // A busy slot is discarded by its run, which fails once its sandbox has exited.
+    for (const slot of this.#busy) slot.channel.kill();
     for (const wake of this.#waiters.splice(0)) wake();
   }
 
   #exchange(slot: Slot<K>, job: unknown, options: JobOptions): Promise<SandboxReply> {
     const { label } = this.#options;
     return new Promise<SandboxReply>((resolve, reject) => {
+      if (!slot.alive) {
+        reject(new CloisterError("INTERNAL", `the ${label} sandbox stopped before the run`));
+        return;
+      }
       const finish = (): void => {
         clearTimeout(timer);
         options.signal.removeEventListener("abort", onAbort);
@@ -126,9 +140,7 @@ export class SandboxPool<K> {
 
   async #acquire(key: K, signal: AbortSignal): Promise<Slot<K>> {
     for (;;) {
-      if (this.#closed) {
-        throw new CloisterError("UNAVAILABLE", `the ${this.#options.label} executor is closed`);
-      }
+      if (this.#closed) throw this.#closedError();
       throwIfCancelled(signal);
       for (const dead of this.#idle.filter((slot) => !slot.alive)) {
         this.#idle.splice(this.#idle.indexOf(dead), 1);
@@ -183,6 +195,10 @@ export class SandboxPool<K> {
     slot.channel.kill();
     this.#live -= 1;
     this.#wakeOne();
+  }
+
+  #closedError(): CloisterError {
+    return new CloisterError("UNAVAILABLE", `the ${this.#options.label} executor is closed`);
   }
 
   #wakeOne(): void {

@@ -223,3 +223,30 @@ test("javascript memory limit below minimum", async () => {
     hasCode("INVALID_ARGUMENT", /memoryBytes/),
   );
 });
+
+test("javascript close stops running jobs", async () => {
+  const closing = new JavaScriptExecutor({ maxWorkers: 1 });
+  const files = await TestFiles.create({});
+  const running = closing.execute(
+    makeRequest({ executorType: "javascript", payload: `function entrypoint() { for (;;) {} }` }),
+    files.runtime,
+    new AbortController().signal,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await closing.close();
+  // The job fails as stopped, or as closed when its worker was still starting.
+  await assert.rejects(running, (error: unknown) => {
+    assert.ok(CloisterError.is(error), `expected a CloisterError, got ${String(error)}`);
+    assert.ok(["INTERNAL", "UNAVAILABLE"].includes(error.code), `got code ${error.code}`);
+    return true;
+  });
+  await assert.rejects(
+    closing.execute(
+      makeRequest({ executorType: "javascript", payload: `function entrypoint() {}` }),
+      files.runtime,
+      new AbortController().signal,
+    ),
+    hasCode("UNAVAILABLE", /closed/),
+  );
+  await files.remove();
+});
