@@ -153,3 +153,16 @@ test("encrypt removes the partial file on a source error", async () => {
     await assert.rejects(readFile(path), { code: "ENOENT" });
   }
 });
+
+test("aes-gcm round trip of tiny chunks", async () => {
+  const scheme = aesGcm(
+    "aes-gcm-128",
+    randomBytes(16).toString("hex"),
+    randomBytes(12).toString("hex"),
+  );
+  // 20000 chunks of 100 bytes make write batches of more buffers than one writev takes.
+  const data = randomBytes(2_000_000);
+  const path = join(directory, "tiny-chunks.enc");
+  await scheme.encrypt(chunksOf(data, 100), path, "tiny-chunks.enc");
+  assert.deepEqual(await collect(scheme.decrypt(path, "tiny-chunks.enc")), data);
+});

@@ -5,6 +5,8 @@ import { readFileRange } from "../file-chunks.ts";
 import type { FileScheme } from "./file-scheme.ts";
 
 const tagSize = 16;
+/** Ciphertext gathered before one write system call. */
+const writeBatchBytes = 1024 * 1024;
 /** Teaclave authenticates 8 zero bytes as AAD in both AES-GCM schemas. */
 const additionalData = Buffer.alloc(8);
 
@@ -62,16 +64,34 @@ export function createAesGcmScheme(crypto: {
 
     async encrypt(source, path) {
       const handle = await open(path, "wx");
+      // Ciphertext goes to disk in batches, one write in flight while the next is encrypted.
+      let inflight: Promise<unknown> = Promise.resolve();
       try {
         const cipher = createCipheriv(algorithm, crypto.key, crypto.iv);
         cipher.setAAD(additionalData);
-        for await (const chunk of source) await handle.write(cipher.update(chunk));
+        let gathered: Buffer[] = [];
+        let gatheredBytes = 0;
+        const flush = async () => {
+          await inflight;
+          inflight = handle.writev(gathered);
+          gathered = [];
+          gatheredBytes = 0;
+        };
+        for await (const chunk of source) {
+          const ciphertext = cipher.update(chunk);
+          gathered.push(ciphertext);
+          gatheredBytes += ciphertext.length;
+          if (gatheredBytes >= writeBatchBytes) await flush();
+        }
+        await flush();
+        await inflight;
         cipher.final();
         const tag = cipher.getAuthTag();
         await handle.write(tag);
         await handle.close();
         return tag;
       } catch (error) {
+        await inflight.catch(() => undefined);
         await handle.close().catch(() => undefined);
         await rm(path, { force: true });
         throw error;

@@ -20,6 +20,8 @@ export const stagedChunkSize = 64 * 1024;
 const tagSize = 16;
 const sealedChunkSize = stagedChunkSize + tagSize;
 export const stagedKeySize = 32;
+/** Chunks read or written per system call, so a 1 GiB file needs about 1000 of them. */
+const ioBlockChunks = 16;
 
 function chunkNonce(index: number, final: boolean): Buffer {
   const nonce = Buffer.alloc(12);
@@ -44,6 +46,9 @@ export class StagedFileWriter {
   #size = 0;
   #closed = false;
   #inflight: Promise<void> = Promise.resolve();
+  /** Sealed chunks waiting to be written in one system call. */
+  #sealed: Buffer[] = [];
+  #sealedBytes = 0;
 
   private constructor(handle: FileHandle, path: string, key: Uint8Array) {
     this.#handle = handle;
@@ -103,20 +108,24 @@ export class StagedFileWriter {
 
   async #seal(final: boolean): Promise<void> {
     const cipher = createCipheriv("aes-256-gcm", this.#key, chunkNonce(this.#index, final));
-    const sealed = Buffer.concat([
-      cipher.update(this.#buffer.subarray(0, this.#buffered)),
-      cipher.final(),
-      cipher.getAuthTag(),
-    ]);
-    // The chunk is written while the next one is encrypted; at most one write is in flight.
-    const previous = this.#inflight;
-    this.#inflight = this.#handle
-      .write(sealed, 0, sealed.length, this.#position)
-      .then(() => undefined);
-    this.#inflight.catch(() => undefined);
-    this.#position += sealed.length;
+    // GCM is a stream mode: `update` returns every byte and `final` only computes the tag.
+    this.#sealed.push(cipher.update(this.#buffer.subarray(0, this.#buffered)));
+    cipher.final();
+    this.#sealed.push(cipher.getAuthTag());
+    this.#sealedBytes += this.#buffered + tagSize;
     this.#index++;
     this.#buffered = 0;
+    if (final || this.#sealedBytes >= ioBlockChunks * sealedChunkSize) await this.#flush();
+  }
+
+  /** Starts writing the sealed chunks and waits for the previous write, so one is in flight. */
+  async #flush(): Promise<void> {
+    const previous = this.#inflight;
+    this.#inflight = this.#handle.writev(this.#sealed, this.#position).then(() => undefined);
+    this.#inflight.catch(() => undefined);
+    this.#position += this.#sealedBytes;
+    this.#sealed = [];
+    this.#sealedBytes = 0;
     await previous;
   }
 }
@@ -148,27 +157,46 @@ export async function* readStagedFile(path: string, key: Uint8Array): AsyncGener
     const size = plaintextSize(length);
     if (size < 0) throw stagedIntegrityError();
     const chunks = Math.max(1, Math.ceil(length / sealedChunkSize));
-    const sealed = Buffer.allocUnsafe(sealedChunkSize);
-    for (let index = 0; index < chunks; index++) {
-      const final = index === chunks - 1;
-      const sealedLength = final ? length - index * sealedChunkSize : sealedChunkSize;
-      const { bytesRead } = await handle.read(sealed, 0, sealedLength, index * sealedChunkSize);
-      if (bytesRead !== sealedLength) throw stagedIntegrityError();
-      const ciphertextLength = sealedLength - tagSize;
-      let plaintext: Buffer;
-      try {
-        const decipher = createDecipheriv("aes-256-gcm", key, chunkNonce(index, final));
-        decipher.setAuthTag(sealed.subarray(ciphertextLength, sealedLength));
-        plaintext = Buffer.concat([
-          decipher.update(sealed.subarray(0, ciphertextLength)),
-          decipher.final(),
-        ]);
-      } catch (error) {
-        throw stagedIntegrityError(error);
+    const readBlock = (first: number): Promise<Buffer> | undefined => {
+      if (first >= chunks) return undefined;
+      const start = first * sealedChunkSize;
+      const blockLength = Math.min(ioBlockChunks * sealedChunkSize, length - start);
+      const read = handle
+        .read(Buffer.allocUnsafe(blockLength), 0, blockLength, start)
+        .then(({ bytesRead, buffer }) => {
+          if (bytesRead !== blockLength) throw stagedIntegrityError();
+          return buffer;
+        });
+      // A read left pending when decryption fails must not become an unhandled rejection.
+      read.catch(() => undefined);
+      return read;
+    };
+    let nextBlock = readBlock(0);
+    for (let first = 0; nextBlock !== undefined; first += ioBlockChunks) {
+      const block = await nextBlock;
+      // The next block is read from disk while this one is decrypted.
+      nextBlock = readBlock(first + ioBlockChunks);
+      for (let offset = 0; offset < block.length; offset += sealedChunkSize) {
+        const index = first + offset / sealedChunkSize;
+        const sealed = block.subarray(offset, offset + sealedChunkSize);
+        const plaintext = openChunk(key, index, index === chunks - 1, sealed);
+        if (plaintext.length > 0) yield plaintext;
       }
-      if (plaintext.length > 0) yield plaintext;
     }
   } finally {
     await handle.close();
+  }
+}
+
+function openChunk(key: Uint8Array, index: number, final: boolean, sealed: Buffer): Buffer {
+  const ciphertextLength = sealed.length - tagSize;
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key, chunkNonce(index, final));
+    decipher.setAuthTag(sealed.subarray(ciphertextLength));
+    const plaintext = decipher.update(sealed.subarray(0, ciphertextLength));
+    decipher.final();
+    return plaintext;
+  } catch (error) {
+    throw stagedIntegrityError(error);
   }
 }
