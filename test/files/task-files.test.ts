@@ -385,3 +385,26 @@ test("large file streams in small chunks", async () => {
   const copy = await decryptFile(join(uploaded, "large-copy.enc"), outputCrypto, "large-copy.enc");
   assert.ok(copy.equals(plaintext));
 });
+
+test("aborted signal stops preparation", async () => {
+  const controller = new AbortController();
+  controller.abort();
+  const runOptions = options({ signal: controller.signal });
+  await assert.rejects(
+    prepareTaskFiles(
+      {
+        inputs: {
+          data: {
+            url: `${server.origin}/train.aes_gcm_128`,
+            cmac: hex("592f1e607649d89ff2aa8a2841a57cad"),
+            crypto: trainGcm,
+          },
+        },
+        outputs: {},
+      },
+      runOptions,
+    ),
+    { name: "AbortError" },
+  );
+  await assert.rejects(readdir(runOptions.workDirectory), { code: "ENOENT" });
+});

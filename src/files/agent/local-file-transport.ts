@@ -5,6 +5,9 @@ import { fileURLToPath } from "node:url";
 import { CloisterError } from "../../common/errors.ts";
 import type { FileTransport } from "./file-transport.ts";
 
+/** Never replace the destination; share blocks (reflink) where the file system can. */
+const copyFlags = constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE;
+
 function errorCode(error: unknown): string | undefined {
   return typeof error === "object" && error !== null && "code" in error
     ? String(error.code)
@@ -20,7 +23,7 @@ export async function copyLocalFile(source: string, destination: string): Promis
     throw new CloisterError("INVALID_ARGUMENT", `input path is not a regular file: ${source}`);
   }
   try {
-    await copyFile(source, destination, constants.COPYFILE_EXCL);
+    await copyFile(source, destination, copyFlags);
   } catch (error) {
     if (errorCode(error) === "EEXIST") {
       throw new CloisterError(
@@ -60,7 +63,7 @@ export async function placeLocalFile(
     if (code !== "EXDEV" && code !== "EPERM") throw error;
   }
   try {
-    await copyFile(source, destination, constants.COPYFILE_EXCL);
+    await copyFile(source, destination, copyFlags);
   } catch (error) {
     if (errorCode(error) === "EEXIST") {
       throw new CloisterError(
