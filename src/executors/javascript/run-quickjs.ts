@@ -33,7 +33,7 @@ function quickJsModule(): WebAssembly.Module {
 /**
  * Returns a zeroed memory with the given maximum. Memories are reused between runs because
  * allocating a new one each time drives V8 into long garbage collections. A zeroed memory
- * holds nothing of the previous run, and instantiating QuickJS on it initializes it afresh.
+ * contains nothing of the previous run, and instantiating QuickJS on it initializes it afresh.
  */
 function takeMemory(maxPages: number): WebAssembly.Memory {
   const memory = idleMemories.get(maxPages);
@@ -47,9 +47,9 @@ function takeMemory(maxPages: number): WebAssembly.Memory {
 
 /**
  * Runs one JavaScript function in a new QuickJS instance whose WebAssembly memory has a hard
- * maximum of `job.memoryBytes`. The guest sees only the ECMAScript built-ins and `open`; an
- * interrupt handler stops it at the CPU time deadline. An uncaught exception gives the
- * summary `Exception: <error name>` as a normal result; its message is left out because it
+ * maximum of `job.memoryBytes`. The guest can reach only the ECMAScript built-ins and `open`,
+ * and an interrupt handler stops it at the CPU time deadline. An uncaught exception gives the
+ * summary `Exception: <error name>` as a normal result. Its message is left out because it
  * may quote input data.
  */
 export async function runQuickJs(job: JavaScriptJob): Promise<JavaScriptResult> {
@@ -105,7 +105,7 @@ export async function runQuickJs(job: JavaScriptJob): Promise<JavaScriptResult> 
   } finally {
     disposeQuietly(() => vm.dispose());
     disposeQuietly(() => runtime.dispose());
-    // Only one memory per cap is kept, so a worker holds at most a few idle memories.
+    // Only one memory per cap is kept, so a worker keeps at most a few idle memories.
     idleMemories.set(maxPages, memory);
   }
   if (Buffer.byteLength(summary, "utf8") > maxSummaryBytes) {

@@ -228,8 +228,8 @@ class TeaclaveFile:
 
 
 def teaclave_error(text):
-    """A RuntimeError that also has Python 2's `message` attribute, which MesaPy payloads
-    read (`except RuntimeError as e: e.message`)."""
+    """Create a RuntimeError that also has Python 2's `message` attribute, which MesaPy
+    payloads read (`except RuntimeError as e: e.message`)."""
     error = RuntimeError(text)
     error.message = text
     return error
