@@ -49,6 +49,11 @@ interface PythonResult {
  * both as normal results. Using an unavailable module, builtin or attribute fails the run
  * with PERMISSION_DENIED even when the function catches the error.
  *
+ * NOTE: the source must be valid Python 3. Of Python 2, only the builtins xrange, unicode,
+ * long, basestring, unichr and reduce, str results from file reads and `e.message` on the
+ * file API's errors are provided; print statements fail to parse and `/` divides as in
+ * Python 3.
+ *
  * Interpreters are warm child processes, loaded on first use and reused between tasks
  * (fresh globals, task modules removed). A run that times out or is cancelled kills its
  * process, and a new one loads for the next task.

@@ -59,6 +59,11 @@ export class SandboxPool<K> {
       this.#discard(slot);
       throw this.#closedError();
     }
+    if (options.signal.aborted) {
+      // The run was cancelled while this sandbox was starting; keep the sandbox warm.
+      this.#release(slot);
+      throw cancelled();
+    }
     this.#busy.add(slot);
     let keep = false;
     try {

@@ -24,6 +24,9 @@ export interface GuestOutput {
  * Reads every granted input. Raises RESOURCE_EXHAUSTED when the inputs together exceed
  * `maxBytes`, because they are copied into the sandbox, and passes on the runtime's errors
  * (INTEGRITY for a file that fails its tag check).
+ *
+ * NOTE: inputs the function never opens are read too, and an input larger than the memory
+ * limit fails the run even if the function would read only part of it.
  */
 export async function stageInputs(
   runtime: FunctionRuntime,

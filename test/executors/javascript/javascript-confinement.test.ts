@@ -250,3 +250,25 @@ test("javascript close stops running jobs", async () => {
   );
   await files.remove();
 });
+
+test("javascript cancel during cold start", async () => {
+  const cold = new JavaScriptExecutor({ maxWorkers: 1 });
+  const files = await TestFiles.create({});
+  const controller = new AbortController();
+  const running = cold.execute(
+    makeRequest({ executorType: "javascript", payload: `function entrypoint() { for (;;) {} }` }),
+    files.runtime,
+    controller.signal,
+  );
+  // A new worker takes longer than this to load its code.
+  setTimeout(() => controller.abort(), 20);
+  await assert.rejects(running, hasCode("ABORTED"));
+  const outcome = await cold.execute(
+    makeRequest({ executorType: "javascript", payload: `function entrypoint() { return "ok"; }` }),
+    files.runtime,
+    new AbortController().signal,
+  );
+  assert.equal(outcome.summary, "ok");
+  await cold.close();
+  await files.remove();
+});
