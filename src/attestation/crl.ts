@@ -1,6 +1,13 @@
 // X.509 CRLs (RFC 5280 §5) as Intel's PCS and PCCS serve them: DER, PEM or hex of the DER.
-import { type X509Certificate, verify as verifySignature } from "node:crypto";
-import { decodeOid, decodeTime, integerToHex, readDerChildren, readDerElement } from "./der.ts";
+import { type X509Certificate, constants, verify as verifySignature } from "node:crypto";
+import {
+  decodeOid,
+  decodeSmallInteger,
+  decodeTime,
+  integerToHex,
+  readDerChildren,
+  readDerElement,
+} from "./der.ts";
 import { fromHex } from "./bytes.ts";
 import { EvidenceRejection } from "./verdict.ts";
 
@@ -9,6 +16,8 @@ export interface Crl {
   readonly der: Uint8Array;
   readonly tbs: Uint8Array;
   readonly signatureAlgorithm: string;
+  /** The signature AlgorithmIdentifier's parameters (RSASSA-PSS-params for RSA-PSS). */
+  readonly signatureParameters?: Uint8Array;
   readonly signature: Uint8Array;
   readonly thisUpdateMs: number;
   readonly nextUpdateMs: number;
@@ -18,6 +27,47 @@ export interface Crl {
 
 const ECDSA_WITH_SHA256 = "1.2.840.10045.4.3.2";
 const ECDSA_WITH_SHA384 = "1.2.840.10045.4.3.3";
+const RSASSA_PSS = "1.2.840.113549.1.1.10";
+const HASHES: Readonly<Record<string, string>> = {
+  "2.16.840.1.101.3.4.2.1": "sha256",
+  "2.16.840.1.101.3.4.2.2": "sha384",
+  "2.16.840.1.101.3.4.2.3": "sha512",
+};
+
+/**
+ * Reads the hash and salt length of RSASSA-PSS-params (RFC 4055): [0] hashAlgorithm
+ * (default SHA-1, which is not accepted) and [2] saltLength (default 20).
+ */
+function pssParameters(parameters: Uint8Array | undefined): { hash: string; saltLength: number } {
+  let hash: string | undefined;
+  let saltLength = 20;
+  for (const field of parameters ? readDerChildren(readDerElement(parameters)) : []) {
+    const [inner] = readDerChildren(field);
+    if (field.tag === 0xa0 && inner) {
+      const [oid] = readDerChildren(inner);
+      hash = oid ? HASHES[decodeOid(oid.content)] : undefined;
+    } else if (field.tag === 0xa2 && inner) {
+      saltLength = decodeSmallInteger(inner);
+    }
+  }
+  if (!hash) throw new EvidenceRejection("CRL_INVALID", "RSA-PSS CRL without a SHA-2 hash");
+  return { hash, saltLength };
+}
+
+function signatureVerifies(crl: Crl, issuer: X509Certificate): boolean {
+  if (crl.signatureAlgorithm === RSASSA_PSS) {
+    const { hash, saltLength } = pssParameters(crl.signatureParameters);
+    const key = { key: issuer.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength };
+    return verifySignature(hash, crl.tbs, key, crl.signature);
+  }
+  const hash =
+    crl.signatureAlgorithm === ECDSA_WITH_SHA256
+      ? "sha256"
+      : crl.signatureAlgorithm === ECDSA_WITH_SHA384
+        ? "sha384"
+        : undefined;
+  return hash !== undefined && verifySignature(hash, crl.tbs, issuer.publicKey, crl.signature);
+}
 
 /** Converts DER, PEM or ASCII hex of DER to DER bytes. Returns undefined when none fits. */
 export function crlToDer(input: Uint8Array | string): Uint8Array | undefined {
@@ -53,11 +103,12 @@ export function parseCrl(input: Uint8Array | string, label: string): Crl {
         if (serial?.tag === 0x02) revokedSerials.add(integerToHex(serial.content));
       }
     }
-    const [algorithmOid] = readDerChildren(algorithm);
+    const [algorithmOid, parameters] = readDerChildren(algorithm);
     return {
       der,
       tbs: tbsElement.encoded,
       signatureAlgorithm: algorithmOid ? decodeOid(algorithmOid.content) : "",
+      ...(parameters?.tag === 0x30 ? { signatureParameters: parameters.encoded } : {}),
       signature: signatureBits.content.subarray(1),
       thisUpdateMs: decodeTime(thisUpdate),
       nextUpdateMs: decodeTime(nextUpdate),
@@ -70,7 +121,7 @@ export function parseCrl(input: Uint8Array | string, label: string): Crl {
 
 /**
  * Checks that `crl` is signed by `issuer` and current at `nowMs`. Returns its validity window.
- * Only ECDSA signatures occur in Intel's PKI, so other algorithms are rejected.
+ * Accepts ECDSA (Intel's PKI) and RSASSA-PSS with SHA-2 (AMD's ARK); rejects other algorithms.
  */
 export function verifyCrl(
   crl: Crl,
@@ -78,13 +129,7 @@ export function verifyCrl(
   nowMs: number,
   label: string,
 ): { notBefore: number; notAfter: number } {
-  const hash =
-    crl.signatureAlgorithm === ECDSA_WITH_SHA256
-      ? "sha256"
-      : crl.signatureAlgorithm === ECDSA_WITH_SHA384
-        ? "sha384"
-        : undefined;
-  if (!hash || !verifySignature(hash, crl.tbs, issuer.publicKey, crl.signature)) {
+  if (!signatureVerifies(crl, issuer)) {
     throw new EvidenceRejection("CRL_INVALID", `${label} signature does not verify`);
   }
   if (nowMs < crl.thisUpdateMs || nowMs > crl.nextUpdateMs) {

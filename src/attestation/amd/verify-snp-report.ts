@@ -4,6 +4,7 @@
 import { type X509Certificate, verify as verifySignature } from "node:crypto";
 import { bytesEqual, toHex } from "../bytes.ts";
 import { verifyCertificateChain } from "../certificate-chain.ts";
+import { checkNotRevoked, parseCrl, verifyCrl } from "../crl.ts";
 import {
   resolvePolicy,
   verificationTime,
@@ -34,6 +35,8 @@ export interface SnpCollateral {
   readonly vek: X509Certificate;
   /** ASK (or ASVK for a VLEK) then ARK, as KDS `cert_chain` serves them. */
   readonly chain: readonly X509Certificate[];
+  /** The ARK-signed CRL from KDS (`/vcek/v1/{product}/crl`), DER or PEM. Checked when given. */
+  readonly crl?: Uint8Array | string;
 }
 
 export interface SnpVerifyOptions {
@@ -141,12 +144,27 @@ function runSteps(
 
   // Step 3: VEK → ASK/ASVK → ARK, valid now, ARK pinned.
   const trusted = trustAnchorKeys(options.trustAnchors ?? Object.values(AMD_ARK_KEYS));
-  progress.window = verifyCertificateChain({
+  const nowMs = options.now.getTime();
+  const window = verifyCertificateChain({
     chain: [collateral.vek, ...collateral.chain],
     trustedRootKeys: trusted,
-    nowMs: options.now.getTime(),
+    nowMs,
     label: `${vek.kind.toUpperCase()} chain`,
   });
+  progress.window = window;
+  if (collateral.crl !== undefined) {
+    // The ARK's CRL lists revoked ASKs and ASVKs.
+    const crl = parseCrl(collateral.crl, "AMD CRL");
+    const crlWindow = verifyCrl(
+      crl,
+      collateral.chain[collateral.chain.length - 1]!,
+      nowMs,
+      "AMD CRL",
+    );
+    checkNotRevoked(crl, collateral.chain[0]!, "AMD CRL");
+    window.notBefore = Math.max(window.notBefore, crlWindow.notBefore);
+    window.notAfter = Math.min(window.notAfter, crlWindow.notAfter);
+  }
 
   // Step 4: the report names the key type that signed it.
   const expectedKey = vek.kind === "vcek" ? 0 : 1;
