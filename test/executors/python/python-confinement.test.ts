@@ -99,6 +99,22 @@ test("python introspection escapes are denied", async () => {
   }
 });
 
+test("python match pattern escape is denied", async () => {
+  const source = `
+def entrypoint(argv):
+    match ():
+        case object(__class__=found):
+            return str(found)
+    return "no match"
+`;
+  await assert.rejects(run(source), hasCode("PERMISSION_DENIED", /__class__/));
+});
+
+test("python dunder import is denied", async () => {
+  const source = "from json import __dict__\ndef entrypoint(argv):\n    return 'x'\n";
+  await assert.rejects(run(source), hasCode("PERMISSION_DENIED", /__dict__/));
+});
+
 test("python module views hide submodules", async () => {
   const source = `
 import json

@@ -108,6 +108,26 @@ class SourceChecker(ast.NodeVisitor):
             )
         self.generic_visit(node)
 
+    def visit_MatchClass(self, node):
+        # Keyword patterns read attributes by name: `case object(__class__=c)`.
+        for name in node.kwd_attrs:
+            if not attribute_allowed(name):
+                raise PolicyViolation(
+                    'line %d: attribute "%s" is not available in Python functions'
+                    % (node.lineno, name)
+                )
+        self.generic_visit(node)
+
+    def visit_ImportFrom(self, node):
+        # `from json import __dict__` reads the attribute like `json.__dict__` would.
+        for alias in node.names:
+            if alias.name != "*" and not attribute_allowed(alias.name):
+                raise PolicyViolation(
+                    'line %d: name "%s" cannot be imported in Python functions'
+                    % (node.lineno, alias.name)
+                )
+        self.generic_visit(node)
+
     def visit_Name(self, node):
         if node.id in DENIED_NAMES:
             raise PolicyViolation(
