@@ -26,8 +26,9 @@ const mhtCacheSize = 16;
 /**
  * Streams the plaintext of a teaclave-file-128 file node by node, verifying the tag of every
  * node it reads. The metadata node is verified before the first chunk is returned, and an
- * integrity failure raises CloisterError INTEGRITY. Memory stays bounded by one MHT group
- * (97 nodes) plus a small cache of MHT nodes, whatever the file size.
+ * integrity failure raises CloisterError INTEGRITY. Memory stays bounded by two groups of 96
+ * data nodes (the one being decrypted and the one being read) plus a small cache of MHT
+ * nodes, whatever the file size.
  */
 export async function* readProtectedFile(
   path: string,
