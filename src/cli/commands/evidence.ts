@@ -34,6 +34,7 @@ interface EvidenceVerifyOptions {
   readonly pckChain?: string;
   readonly vcek?: string;
   readonly certChain?: string;
+  readonly snpCrl?: string;
   readonly simulationKey?: string;
 }
 
@@ -202,6 +203,7 @@ function snpCollateralOf(options: EvidenceVerifyOptions): SnpCollateral {
   return {
     vek: readCertificates(options.vcek, "--vcek")[0]!,
     chain: readCertificates(options.certChain, "--cert-chain"),
+    ...(options.snpCrl ? { crl: readBytes(options.snpCrl, "--snp-crl") } : {}),
   };
 }
 
@@ -267,6 +269,7 @@ export function registerEvidenceCommand(program: Command): void {
     .option("--pck-chain <file>", "PCK chain PEM, for quotes that do not carry it")
     .option("--vcek <file>", "SEV-SNP VCEK or VLEK certificate (DER or PEM)")
     .option("--cert-chain <file>", "SEV-SNP ASK (or ASVK) and ARK, PEM")
+    .option("--snp-crl <file>", "SEV-SNP: ARK-signed CRL from AMD KDS, DER or PEM")
     .option("--simulation-key <file>", "simulation attestation public key (PEM)")
     .action((options: EvidenceVerifyOptions) => {
       try {
