@@ -99,8 +99,11 @@ export async function runQuickJs(job: JavaScriptJob): Promise<JavaScriptResult> 
       const result = vm.callFunction(entrypoint.value, vm.undefined, argv);
       argv.dispose();
       entrypoint.value.dispose();
-      summary =
-        result.error !== undefined ? summaryOf(result.error) : summaryText(vm, result.value);
+      const settled =
+        result.error === undefined
+          ? settle(vm, result.value, runtime.executePendingJobs.bind(runtime))
+          : { error: result.error };
+      summary = "error" in settled ? summaryOf(settled.error) : summaryText(vm, settled.value);
     }
   } finally {
     disposeQuietly(() => vm.dispose());
@@ -208,6 +211,21 @@ function loadEntrypoint(vm: QuickJSContext, source: string, runPendingJobs: () =
   const loaded = entrypointOf(vm, namespace);
   namespace.dispose();
   return loaded;
+}
+
+/**
+ * Resolves the result of an async entrypoint by running the guest's pending jobs; other
+ * values are returned as they are. With no timers or I/O in the guest, a promise that is
+ * still pending afterwards can never settle.
+ */
+function settle(vm: QuickJSContext, value: QuickJSHandle, runPendingJobs: () => unknown): Loaded {
+  if (vm.typeof(value) !== "object" || !isPromise(vm, value)) return { value };
+  runPendingJobs();
+  const state = vm.getPromiseState(value);
+  value.dispose();
+  if (state.type === "fulfilled") return { value: state.value };
+  if (state.type === "rejected") return { error: state.error };
+  return { error: vm.newError({ name: "TypeError", message: "the entrypoint never settled" }) };
 }
 
 function entrypointOf(vm: QuickJSContext, scope: QuickJSHandle): Loaded {

@@ -150,3 +150,14 @@ test("javascript globals do not leak between runs", async () => {
   assert.equal(await run(reader, files.runtime), "undefined undefined");
   await files.remove();
 });
+
+test("javascript async entrypoint is awaited", async () => {
+  const files = await TestFiles.create({});
+  const resolved = `async function entrypoint(argv) { await null; return "done " + argv.length; }`;
+  const rejected = `async function entrypoint() { await null; throw new RangeError("x"); }`;
+  const pending = `function entrypoint() { return new Promise(() => {}); }`;
+  assert.equal(await run(resolved, files.runtime, { a: "1" }), "done 2");
+  assert.equal(await run(rejected, files.runtime), "Exception: RangeError");
+  assert.equal(await run(pending, files.runtime), "Exception: TypeError");
+  await files.remove();
+});
