@@ -47,10 +47,9 @@ export interface JavaScriptExecutorOptions {
  * Runs JavaScript functions (executor `javascript`, executor_type `javascript`) in QuickJS
  * compiled to WebAssembly. The payload is a script or module that defines
  * `entrypoint(argv)`, which may be async, and `argv` is flattened as for Python and
- * WebAssembly functions. The
- * global `open(slot, "rb" | "wb")` gives access to the granted files. Each run gets a new
- * QuickJS instance with its own capped memory, inside a pooled worker thread that is
- * terminated on cancellation or when the guest outlives its deadline.
+ * WebAssembly functions. The global `open(slot, "rb" | "wb")` gives access to the granted
+ * files. Each run gets a new QuickJS instance with its own capped memory, inside a pooled
+ * worker thread that is terminated on cancellation or when the guest outlives its deadline.
  */
 export class JavaScriptExecutor implements Executor {
   readonly name = "javascript";
