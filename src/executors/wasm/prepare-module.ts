@@ -24,14 +24,18 @@ export interface PreparedModule {
  * and exports `entrypoint` and a memory to copy the arguments into. The import list is the
  * whole capability set of the guest, so any other import is rejected with PERMISSION_DENIED.
  */
-export function prepareModule(payload: Uint8Array, maxPages: number): PreparedModule {
+export async function prepareModule(
+  payload: Uint8Array,
+  maxPages: number,
+): Promise<PreparedModule> {
   if (payload.length === 0) {
     throw new CloisterError("INVALID_ARGUMENT", "the function has an empty WebAssembly payload");
   }
   const { bytes, importedMemory } = capModuleMemory(payload, maxPages);
   let module: WebAssembly.Module;
   try {
-    module = new WebAssembly.Module(bytes);
+    // The asynchronous compile keeps a large module from blocking the host's event loop.
+    module = await WebAssembly.compile(bytes);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new CloisterError("INVALID_ARGUMENT", `invalid WebAssembly module: ${reason}`);

@@ -64,7 +64,7 @@ export class WasmExecutor implements Executor {
   ): Promise<ExecutionOutcome> {
     const limits = resolveLimits(request.limits, wasmDefaultLimits, wasmMaximumLimits);
     const maxPages = Math.floor(limits.memoryBytes / wasmPageBytes);
-    const { module, importedMemory } = prepareModule(request.payload, maxPages);
+    const { module, importedMemory } = await prepareModule(request.payload, maxPages);
     const staged = await stageInputs(runtime, limits.memoryBytes);
     const job: WasmJob = {
       module,

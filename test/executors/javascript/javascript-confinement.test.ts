@@ -85,6 +85,12 @@ test("javascript dynamic import is denied", async () => {
   assert.equal(await run(source), "denied");
 });
 
+test("javascript static import is denied", async () => {
+  const source = `import { readFileSync } from "node:fs";
+    export function entrypoint() { return typeof readFileSync; }`;
+  assert.match(await run(source), /^Exception: /);
+});
+
 test("javascript Function constructor stays inside", async () => {
   const source = `function entrypoint() {
     const leaked = new Function("return typeof process + typeof require")();
