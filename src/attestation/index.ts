@@ -15,6 +15,7 @@ export type {
   ValidityWindow,
   Verdict,
 } from "./verdict.ts";
+export { rejectionCodes } from "./verdict.ts";
 export type { SnpMinimumTcb, VerificationPolicy } from "./policy.ts";
 export { AMD_ARK_KEYS, INTEL_SGX_ROOT_CA_KEY, type TrustAnchor } from "./trust-anchors.ts";
 export { verifyEvidence, type VerifyEvidenceOptions } from "./verify-evidence.ts";

@@ -15,35 +15,41 @@ export type TcbStatus =
 /** The kind of trusted execution environment that produced the evidence. */
 export type TeeKind = "sgx" | "tdx" | "sev-snp" | "simulation";
 
-/** Reason code of a rejection. The strings are stable, so callers and tests can branch on them. */
-export type RejectionCode =
-  | "MALFORMED_EVIDENCE"
-  | "UNSUPPORTED_EVIDENCE"
-  | "EVIDENCE_SIGNATURE_INVALID"
-  | "QE_REPORT_SIGNATURE_INVALID"
-  | "QE_REPORT_BINDING_INVALID"
-  | "CERT_CHAIN_INVALID"
-  | "CERT_EXPIRED"
-  | "UNTRUSTED_ROOT"
-  | "CERT_REVOKED"
-  | "CRL_INVALID"
-  | "COLLATERAL_MISSING"
-  | "COLLATERAL_INVALID"
-  | "COLLATERAL_SIGNATURE_INVALID"
-  | "COLLATERAL_EXPIRED"
-  | "COLLATERAL_MISMATCH"
-  | "QE_IDENTITY_MISMATCH"
-  | "TDX_MODULE_MISMATCH"
-  | "TCB_NOT_SUPPORTED"
-  | "TCB_STATUS_NOT_ACCEPTED"
-  | "TCB_VERSION_MISMATCH"
-  | "CHIP_ID_MISMATCH"
-  | "SIGNING_KEY_MISMATCH"
-  | "DEBUG_ENABLED"
-  | "REPORT_DATA_MISMATCH"
-  | "MEASUREMENT_MISMATCH"
-  | "POLICY_VIOLATION"
-  | "EVIDENCE_STALE";
+/**
+ * Rejection codes with what each means. The codes are stable, so callers and tests can branch
+ * on them; a code is never reused for another meaning.
+ */
+export const rejectionCodes = {
+  MALFORMED_EVIDENCE: "the evidence cannot be parsed or its lengths are inconsistent",
+  UNSUPPORTED_EVIDENCE: "a version, key type, TEE type or format that is not supported",
+  EVIDENCE_SIGNATURE_INVALID: "the quote, report or attestation report signature fails",
+  QE_REPORT_SIGNATURE_INVALID: "the PCK key did not sign the Quoting Enclave report",
+  QE_REPORT_BINDING_INVALID: "the QE report does not hash the attestation key",
+  CERT_CHAIN_INVALID: "a certificate is unparsable, not a CA, or not signed by its issuer",
+  CERT_EXPIRED: "a certificate is not valid at the verification time",
+  UNTRUSTED_ROOT: "the chain ends at a key that is not a trust anchor",
+  CERT_REVOKED: "a CRL lists a certificate of the chain",
+  CRL_INVALID: "a CRL cannot be decoded or its signature fails",
+  COLLATERAL_MISSING: "collateral the evidence needs was not given",
+  COLLATERAL_INVALID: "TCB info or QE identity cannot be decoded",
+  COLLATERAL_SIGNATURE_INVALID: "TCB info or QE identity is not signed by Intel",
+  COLLATERAL_EXPIRED: "TCB info, QE identity or a CRL is not current",
+  COLLATERAL_MISMATCH: "the collateral describes another platform, TEE or product",
+  QE_IDENTITY_MISMATCH: "the Quoting Enclave is not the one the QE identity names",
+  TDX_MODULE_MISMATCH: "the TDX module signer or attributes differ from the TCB info",
+  TCB_NOT_SUPPORTED: "no TCB level matches the platform",
+  TCB_STATUS_NOT_ACCEPTED: "the TCB status or version is below what the policy accepts",
+  TCB_VERSION_MISMATCH: "the SNP report's TCB differs from its VCEK or VLEK",
+  CHIP_ID_MISMATCH: "the SNP CHIP_ID differs from the VCEK or the policy",
+  SIGNING_KEY_MISMATCH: "the SNP report names another key type than the certificate",
+  DEBUG_ENABLED: "the enclave, TD or guest can be debugged",
+  REPORT_DATA_MISMATCH: "the report data is not the expected nonce or key binding",
+  MEASUREMENT_MISMATCH: "a measurement is not in the accepted list",
+  POLICY_VIOLATION: "another policy requirement is not met",
+  EVIDENCE_STALE: "the evidence is older than the maximum age",
+} as const;
+
+export type RejectionCode = keyof typeof rejectionCodes;
 
 /** SGX enclave identity, all byte fields as lower-case hex in memory order. */
 export interface SgxMeasurements {
