@@ -127,13 +127,15 @@ export function openSimulatedEvidence(
       cause: error,
     });
   }
-  const fingerprint = createHash("sha256").update(evidence.publicKey).digest("hex");
+  const spki = publicKey.export({ type: "spki", format: "der" });
+  const fingerprint = createHash("sha256").update(spki).digest("hex");
   check(trustedKeys.has(fingerprint), "UNTRUSTED_ROOT", "simulation key is not a trust anchor");
   check(
     verifySignature("sha256", evidence.report, publicKey, evidence.signature),
     "EVIDENCE_SIGNATURE_INVALID",
     "simulated report signature does not verify",
   );
+
   const report = JSON.parse(Buffer.from(evidence.report).toString("utf8")) as Record<
     string,
     unknown
@@ -147,6 +149,7 @@ export function openSimulatedEvidence(
     "MALFORMED_EVIDENCE",
     "simulated MRSIGNER is not the hash of the signing key",
   );
+
   const timestamp = new Date(String(report["timestamp"]));
   check(!Number.isNaN(timestamp.getTime()), "MALFORMED_EVIDENCE", "report timestamp is invalid");
   return {

@@ -217,6 +217,7 @@ function verifyFile(options: EvidenceVerifyOptions): number {
   } else {
     kind = detectKind(data, options.evidence);
   }
+
   const now = options.at === undefined ? new Date() : new Date(options.at);
   if (Number.isNaN(now.getTime())) {
     throw new InputError(`--at ${options.at} is not an ISO 8601 time such as 2025-07-19T10:00:00Z`);
@@ -225,6 +226,7 @@ function verifyFile(options: EvidenceVerifyOptions): number {
   const rootCa: TrustAnchor[] | undefined = options.rootCa
     ? readCertificates(options.rootCa, "--root-ca")
     : undefined;
+
   const evidence: Evidence = { kind, data: new Uint8Array(data) };
   const isQuote = kind === "sgx-dcap-quote" || kind === "tdx-dcap-quote";
   if (kind === "simulation" && !options.simulationKey) {
@@ -232,6 +234,7 @@ function verifyFile(options: EvidenceVerifyOptions): number {
       "simulated evidence needs --simulation-key FILE (the simulation public key PEM)",
     );
   }
+
   const verdict = verifyEvidence(evidence, {
     now,
     ...(policy ? { policy } : {}),
