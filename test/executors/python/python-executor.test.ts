@@ -250,3 +250,39 @@ test("python arguments are flattened sorted", async () => {
   assert.equal(summary, 'a|x|b|2|c|{"d":[1]}');
   await files.remove();
 });
+
+test("python numpypy stand-in computes", async () => {
+  const files = await TestFiles.create({});
+  const source = `
+import struct
+from _numpypy import multiarray as np, umath
+
+def entrypoint(argv):
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    v = np.frombuffer(struct.pack("<2d", 0.5, 2.0))
+    return "|".join([
+        str(a.dot(v)),
+        str(a.T),
+        str(np.zeros(3) + 1),
+        str(a.min(axis=0)),
+        str(a.max(axis=1)),
+        "%.4f" % umath.exp(1.0),
+        str(umath.log(np.array([1.0]))),
+        str(a.shape),
+        str((a - np.array([1.0, 1.0])).sum()),
+    ])
+`;
+  const expected = [
+    "[4.5 9.5]",
+    "[[1.0 3.0]\n [2.0 4.0]]",
+    "[1.0 1.0 1.0]",
+    "[1.0 2.0]",
+    "[2.0 4.0]",
+    "2.7183",
+    "[0.0]",
+    "(2, 2)",
+    "6.0",
+  ].join("|");
+  assert.equal(await run(source, files.runtime), expected);
+  await files.remove();
+});
