@@ -1,7 +1,8 @@
 /**
  * JavaScript evaluated in every QuickJS context before the function's source. It receives
  * the host's file operations as an argument, keeps them in a closure and defines the global
- * `open(slot, mode)`, which returns a file object modelled on Teaclave's Python file API.
+ * `open(slot, mode)`, which returns a file object modelled on Teaclave's Python file API,
+ * and a `console` whose output goes to the task's log.
  */
 export const guestPrelude = String.raw`
 (function (host) {
@@ -50,6 +51,22 @@ export const guestPrelude = String.raw`
     }
   }
   Object.freeze(TeaclaveFile.prototype);
+  const describe = (value) => {
+    if (typeof value === "string") return value;
+    try {
+      return JSON.stringify(value) ?? String(value);
+    } catch {
+      return String(value);
+    }
+  };
+  const logger = (level) => (...values) => host.log(level, values.map(describe).join(" "));
+  globalThis.console = {
+    log: logger("INFO"),
+    info: logger("INFO"),
+    debug: logger("DEBUG"),
+    warn: logger("WARN"),
+    error: logger("ERROR"),
+  };
   globalThis.open = function open(slot, mode) {
     if (mode !== "rb" && mode !== "wb") {
       throw new TypeError('open(slot, mode): mode must be "rb" or "wb"');

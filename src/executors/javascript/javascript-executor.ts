@@ -4,6 +4,7 @@ import type { ExecutionOutcome, ExecutionRequest, Executor } from "../executor.t
 import { resolveLimits } from "../sandbox/execution-limits.ts";
 import type { ResolvedLimits } from "../sandbox/execution-limits.ts";
 import { flattenArguments } from "../sandbox/flatten-arguments.ts";
+import { saveLogRequested } from "../sandbox/save-log.ts";
 import { launchWorker } from "../sandbox/launch-worker.ts";
 import { SandboxPool } from "../sandbox/sandbox-pool.ts";
 import { commitOutputs, stageInputs } from "../sandbox/staged-files.ts";
@@ -48,7 +49,8 @@ export interface JavaScriptExecutorOptions {
  * compiled to WebAssembly. The payload is a script or module that defines
  * `entrypoint(argv)`, which may be async, and `argv` is flattened as for Python and
  * WebAssembly functions. The global `open(slot, "rb" | "wb")` gives access to the granted
- * files. Each run gets a new QuickJS instance with its own capped memory, inside a pooled
+ * files, and with the argument `save_log` set to "true", `console` output becomes the log.
+ * Each run gets a new QuickJS instance with its own capped memory, inside a pooled
  * worker thread that is terminated on cancellation or when the guest outlives its deadline.
  */
 export class JavaScriptExecutor implements Executor {
@@ -100,7 +102,7 @@ export class JavaScriptExecutor implements Executor {
       );
     }
     await commitOutputs(runtime, result.outputs);
-    return { summary: result.summary, log: [] };
+    return { summary: result.summary, log: saveLogRequested(request) ? result.log : [] };
   }
 
   async close(): Promise<void> {

@@ -19,4 +19,6 @@ export interface JavaScriptResult {
   readonly summary: string;
   readonly outputs: GuestOutput[];
   readonly outputLimitExceeded: string | undefined;
+  /** Console output, as `[LEVEL javascript] message` lines. */
+  readonly log: string[];
 }

@@ -14,6 +14,9 @@ import type { JavaScriptJob, JavaScriptResult } from "./javascript-job.ts";
  * first and leaves the runtime corrupted; at 256 KiB QuickJS raises its own clean error.
  */
 const maxStackBytes = 256 * 1024;
+/** Bounds on the console output kept for the task's log. */
+const maxLogLines = 1000;
+const maxLogBytes = 65536;
 /** Largest summary, as in Teaclave's MesaPy executor. */
 export const maxSummaryBytes = 20480;
 
@@ -64,6 +67,7 @@ export async function runQuickJs(job: JavaScriptJob): Promise<JavaScriptResult> 
   runtime.setInterruptHandler(() => performance.now() > deadline);
   const vm = runtime.newContext();
   const files = new GuestFiles(job.inputs, job.outputNames, job.outputLimitBytes);
+  const log = new LogLines();
 
   const summaryOf = (error: QuickJSHandle): string => {
     const thrown: unknown = vm.dump(error);
@@ -89,7 +93,7 @@ export async function runQuickJs(job: JavaScriptJob): Promise<JavaScriptResult> 
 
   let summary: string;
   try {
-    installPrelude(vm, files);
+    installPrelude(vm, files, log);
     const entrypoint = loadEntrypoint(vm, job.source, runtime.executePendingJobs.bind(runtime));
     if ("error" in entrypoint) {
       summary = summaryOf(entrypoint.error);
@@ -118,10 +122,30 @@ export async function runQuickJs(job: JavaScriptJob): Promise<JavaScriptResult> 
         `summary limit of ${maxSummaryBytes} bytes; write large results to an output`,
     );
   }
-  return { summary, outputs: files.outputs(), outputLimitExceeded: files.limitExceeded };
+  return {
+    summary,
+    outputs: files.outputs(),
+    outputLimitExceeded: files.limitExceeded,
+    log: log.lines,
+  };
 }
 
-function installPrelude(vm: QuickJSContext, files: GuestFiles): void {
+/** Console output as `[LEVEL javascript] message` lines, up to the log bounds. */
+class LogLines {
+  readonly lines: string[] = [];
+  #bytes = 0;
+
+  add(level: string, message: string): void {
+    for (const text of message.split("\n")) {
+      if (this.lines.length >= maxLogLines || this.#bytes >= maxLogBytes) return;
+      const line = `[${level} javascript] ${text}`;
+      this.#bytes += Buffer.byteLength(line, "utf8");
+      this.lines.push(line);
+    }
+  }
+}
+
+function installPrelude(vm: QuickJSContext, files: GuestFiles, log: LogLines): void {
   const host = vm.newObject();
   const define = (name: string, fn: (...args: QuickJSHandle[]) => QuickJSHandle | undefined) => {
     const handle = vm.newFunction(name, (...args) => {
@@ -161,6 +185,10 @@ function installPrelude(vm: QuickJSContext, files: GuestFiles): void {
       view.dispose();
     }
     files.write(vm.getNumber(handle), bytes);
+    return undefined;
+  });
+  define("log", (level, message) => {
+    log.add(vm.getString(level), vm.getString(message));
     return undefined;
   });
   define("close", (handle) => {

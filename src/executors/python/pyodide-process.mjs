@@ -203,7 +203,7 @@ function reply(job, result) {
       message: `output "${limitExceeded}" exceeds its limit of ${job.outputLimitBytes} bytes`,
     };
   }
-  return { type: "done", result: { summary: result.summary, outputs } };
+  return { type: "done", result: { summary: result.summary, outputs, log: result.log } };
 }
 
 /**

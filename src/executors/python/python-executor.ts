@@ -4,6 +4,7 @@ import type { ExecutionOutcome, ExecutionRequest, Executor } from "../executor.t
 import { resolveLimits } from "../sandbox/execution-limits.ts";
 import type { ResolvedLimits } from "../sandbox/execution-limits.ts";
 import { flattenArguments } from "../sandbox/flatten-arguments.ts";
+import { saveLogRequested } from "../sandbox/save-log.ts";
 import { SandboxPool } from "../sandbox/sandbox-pool.ts";
 import { commitOutputs, stageInputs } from "../sandbox/staged-files.ts";
 import type { GuestOutput } from "../sandbox/staged-files.ts";
@@ -39,6 +40,8 @@ export interface PythonExecutorOptions {
 interface PythonResult {
   readonly summary: string;
   readonly outputs: GuestOutput[];
+  /** Lines the function printed, at most 1000 lines or 64 KiB. */
+  readonly log: string[];
 }
 
 /**
@@ -53,6 +56,9 @@ interface PythonResult {
  * long, basestring, unichr and reduce, str results from file reads and `e.message` on the
  * file API's errors are provided; print statements fail to parse and `/` divides as in
  * Python 3.
+ *
+ * With the argument `save_log` set to "true", what the function prints becomes the log,
+ * one `[INFO mesapy] <line>` per line.
  *
  * Interpreters are warm child processes, loaded on first use and reused between tasks
  * (fresh globals, task modules removed). A run that times out or is cancelled kills its
@@ -100,7 +106,8 @@ export class MesapyExecutor implements Executor {
       signal,
     })) as PythonResult;
     await commitOutputs(runtime, result.outputs);
-    return { summary: result.summary, log: [] };
+    const log = saveLogRequested(request) ? result.log.map((line) => `[INFO mesapy] ${line}`) : [];
+    return { summary: result.summary, log };
   }
 
   async close(): Promise<void> {

@@ -161,3 +161,28 @@ test("javascript async entrypoint is awaited", async () => {
   assert.equal(await run(pending, files.runtime), "Exception: TypeError");
   await files.remove();
 });
+
+test("javascript console goes to log", async () => {
+  const files = await TestFiles.create({});
+  const source = `function entrypoint(argv) {
+    console.log("read", 2, "lines", { ok: true });
+    console.error("first\\nsecond");
+    return "logged";
+  }`;
+  const request = (args: Record<string, unknown>) =>
+    makeRequest({ executorType: "javascript", payload: source, arguments: args });
+  const saved = await executor.execute(
+    request({ save_log: "true" }),
+    files.runtime,
+    new AbortController().signal,
+  );
+  assert.equal(saved.summary, "logged");
+  assert.deepEqual(saved.log, [
+    '[INFO javascript] read 2 lines {"ok":true}',
+    "[ERROR javascript] first",
+    "[ERROR javascript] second",
+  ]);
+  const unsaved = await executor.execute(request({}), files.runtime, new AbortController().signal);
+  assert.deepEqual(unsaved.log, []);
+  await files.remove();
+});

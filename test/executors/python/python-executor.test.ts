@@ -286,3 +286,32 @@ def entrypoint(argv):
   assert.equal(await run(source, files.runtime), expected);
   await files.remove();
 });
+
+test("python print goes to log", async () => {
+  const files = await TestFiles.create({}, ["out"]);
+  const source = `
+def entrypoint(argv):
+    print("read", 2, "lines")
+    print("first\\nsecond")
+    print("to a file", file=teaclave_open("out", "wb"))
+    return "logged"
+`;
+  const request = (args: Record<string, unknown>) =>
+    makeRequest({ executorType: "python", payload: source, arguments: args });
+  const saved = await executor.execute(
+    request({ save_log: "true" }),
+    files.runtime,
+    new AbortController().signal,
+  );
+  assert.equal(saved.summary, "logged");
+  assert.deepEqual(saved.log, [
+    "[INFO mesapy] read 2 lines",
+    "[INFO mesapy] first",
+    "[INFO mesapy] second",
+  ]);
+  assert.equal(await files.output("out"), "to a file\n");
+  const again = await TestFiles.create({}, ["out"]);
+  const unsaved = await executor.execute(request({}), again.runtime, new AbortController().signal);
+  assert.deepEqual(unsaved.log, []);
+  await Promise.all([files.remove(), again.remove()]);
+});

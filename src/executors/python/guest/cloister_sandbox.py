@@ -17,6 +17,9 @@ import sys
 import types
 
 MAX_SUMMARY_BYTES = 20480
+# Bounds on the print output kept for the task's log.
+MAX_LOG_LINES = 1000
+MAX_LOG_BYTES = 65536
 BUFFER_TOO_SHORT = "MESAPY_ERROR_BUFFER_TOO_SHORT"
 EXEC_ERROR = "MESAPY_EXEC_ERROR"
 NOT_SUPPORTED = "Teaclave Not Supported"
@@ -148,6 +151,18 @@ class TaskState:
         self.created = set()
         self.limit_exceeded = None
         self.violation = None
+        self.printed = []
+        self.printed_bytes = 0
+
+    def record_print(self, text):
+        if len(self.printed) >= MAX_LOG_LINES or self.printed_bytes >= MAX_LOG_BYTES:
+            return
+        self.printed_bytes += len(text)
+        self.printed.append(text)
+
+    def log_lines(self):
+        lines = "".join(self.printed).splitlines()
+        return lines[:MAX_LOG_LINES]
 
     def deny(self, message):
         if self.violation is None:
@@ -361,6 +376,21 @@ class Importer:
         return self.view(name.split(".")[0])
 
 
+def make_print(state):
+    """Create the task's print, which writes to a file object when given one and otherwise
+    keeps the text for the task's log."""
+
+    def task_print(*values, sep=" ", end="\n", file=None, flush=False):
+        text = (" " if sep is None else sep).join(str(value) for value in values)
+        text += "\n" if end is None else end
+        if file is not None:
+            file.write(text)
+        else:
+            state.record_print(text)
+
+    return task_print
+
+
 def make_builtins(state, teaclave_open):
     importer = Importer(state, teaclave_open)
 
@@ -416,6 +446,7 @@ def make_builtins(state, teaclave_open):
             "input": removed("input"),
             "breakpoint": removed("breakpoint"),
             "teaclave_open": teaclave_open,
+            "print": make_print(state),
             # Python 2 names that MesaPy payloads use.
             "xrange": range,
             "unicode": str,
@@ -474,6 +505,7 @@ def run_task(source, argv, inputs, output_names, output_limit):
         "violation": state.violation,
         "limit_exceeded": state.limit_exceeded,
         "memory_error": memory_error,
+        "log": state.log_lines(),
     }
     if task_globals is not None:
         task_globals.clear()
