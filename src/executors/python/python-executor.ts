@@ -54,7 +54,7 @@ interface PythonResult {
  *
  * NOTE: the source must be valid Python 3. Of Python 2, only the builtins xrange, unicode,
  * long, basestring, unichr and reduce, str results from file reads and `e.message` on the
- * file API's errors are provided; print statements fail to parse and `/` divides as in
+ * file API's errors are provided. Print statements fail to parse, and `/` divides as in
  * Python 3.
  *
  * With the argument `save_log` set to "true", what the function prints becomes the log,
