@@ -1,5 +1,13 @@
+import { generateKeyPairSync } from "node:crypto";
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createAttestedCertificate } from "../../src/attestation/certificate/create-attested-certificate.ts";
+import { rawP256Point } from "../../src/attestation/certificate/key-binding.ts";
+import {
+  verifyAttestedCertificate,
+  type VerifyAttestedCertificateOptions,
+} from "../../src/attestation/certificate/verify-attested-certificate.ts";
+import type { EvidenceProvider } from "../../src/attestation/evidence.ts";
 import { verifyDcapQuote } from "../../src/attestation/intel/verify-quote.ts";
 import type { SgxMeasurements } from "../../src/attestation/verdict.ts";
 import { SYNTHETIC_NOW, createSyntheticSgx, type SyntheticSgxOptions } from "./synthetic-sgx.ts";
@@ -92,4 +100,46 @@ test("synthetic SGX collateral mismatches", async () => {
     tcbLevels: [{ components: 5, pceSvn: 13, status: "Fine" }],
   });
   assert.equal(unknownStatus.verdict.rejection?.code, "COLLATERAL_INVALID");
+});
+
+test("synthetic SGX attested certificate", async () => {
+  // A provider that makes a fresh synthetic platform and a quote for the requested key.
+  let platform: Awaited<ReturnType<typeof createSyntheticSgx>> | undefined;
+  const provider: EvidenceProvider = {
+    kind: "sgx-dcap-quote",
+    async getEvidence(reportData) {
+      platform = await createSyntheticSgx({ ...base, reportData });
+      return { kind: "sgx-dcap-quote", data: platform.quote };
+    },
+  };
+  const keyPair = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const certificate = await createAttestedCertificate({
+    keyPair,
+    provider,
+    validityDays: 1,
+    now: new Date("2025-01-14T23:00:00Z"),
+  });
+  const options: VerifyAttestedCertificateOptions = {
+    now: SYNTHETIC_NOW,
+    intelCollateral: platform!.collateral,
+    trustAnchors: { intel: [platform!.root] },
+    acceptedIdentities: [{ mrEnclave: platform!.mrEnclave }],
+  };
+  const verdict = verifyAttestedCertificate(certificate.der, options);
+  assert.equal(verdict.tee, "sgx");
+  assert.equal(verdict.tcbStatus, "UpToDate");
+  assert.equal(verdict.reportData, Buffer.from(rawP256Point(keyPair.publicKey)).toString("hex"));
+
+  const otherEnclave = { ...options, acceptedIdentities: [{ mrEnclave: "00".repeat(32) }] };
+  assert.throws(() => verifyAttestedCertificate(certificate.der, otherEnclave), {
+    code: "PERMISSION_DENIED",
+  });
+  const productionRoot = { ...options, trustAnchors: {} };
+  assert.throws(
+    () => verifyAttestedCertificate(certificate.der, productionRoot),
+    (error: unknown) => {
+      const cause = (error as { cause?: { code?: string } }).cause;
+      return cause?.code === "UNTRUSTED_ROOT";
+    },
+  );
 });

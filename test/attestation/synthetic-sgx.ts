@@ -1,7 +1,7 @@
-// Builds a complete, synthetic Intel SGX DCAP PKI for tests: a root CA, a PCK Platform CA, a
-// PCK leaf with the SGX extension, a TCB signing certificate, signed TCB info and QE identity,
-// both CRLs, and a signed SGX quote (v3 or v4). The real fixtures revoke nothing and have no
-// SGX v4 quote, so revocation, v4 and status convergence end to end need this.
+// Builds a complete, synthetic Intel SGX DCAP PKI for tests. It has a root CA, a PCK Platform
+// CA, a PCK leaf with the SGX extension and a TCB signing certificate, plus signed TCB info and
+// QE identity, both CRLs and a signed SGX quote (v3 or v4). The real fixtures revoke nothing
+// and have no SGX v4 quote, so revocation, v4 and status convergence end to end need this.
 import "reflect-metadata";
 import {
   X509Certificate,
@@ -180,11 +180,8 @@ export async function createSyntheticSgx(options: SyntheticSgxOptions): Promise<
       signingAlgorithm: ecdsa,
       entries: serial ? [{ serialNumber: serial }] : [],
     });
-  const rootCrl = await crl(
-    rootName,
-    rootKeys,
-    options.revoke === "intermediate" ? "02" : options.revoke === "tcb-signing" ? "04" : undefined,
-  );
+  const revokedByRoot: Record<string, string> = { intermediate: "02", "tcb-signing": "04" };
+  const rootCrl = await crl(rootName, rootKeys, revokedByRoot[options.revoke ?? ""]);
   const pckCrl = await crl(
     platformName,
     platformKeys,
