@@ -31,16 +31,23 @@ function interpreterOptions(): string[] {
   ];
 }
 
+/** Number of capped binaries (about 10 MB each) kept for reuse. */
+const maxCachedBinaries = 4;
 const cappedBinaries = new Map<number, Uint8Array>();
+let originalBinary: Buffer | undefined;
 
+/** Returns Pyodide's binary with its memory maximum lowered to `maxPages`. */
 function cappedPyodideBinary(maxPages: number): { bytes: Uint8Array; originalLength: number } {
-  const original = readFileSync(pyodideWasm);
+  originalBinary ??= readFileSync(pyodideWasm);
   let bytes = cappedBinaries.get(maxPages);
   if (bytes === undefined) {
-    bytes = capModuleMemory(original, maxPages).bytes;
+    bytes = capModuleMemory(originalBinary, maxPages).bytes;
+    if (cappedBinaries.size >= maxCachedBinaries) {
+      cappedBinaries.delete(cappedBinaries.keys().next().value!);
+    }
     cappedBinaries.set(maxPages, bytes);
   }
-  return { bytes, originalLength: original.length };
+  return { bytes, originalLength: originalBinary.length };
 }
 
 /** Memory of the process that makes the snapshot; Python needs about 30 MiB. */

@@ -8,6 +8,10 @@
 // this folder only, and no file writes, child processes, workers or native addons. The
 // process also gets an empty environment and no standard streams. After Pyodide loads, the
 // host globals a guest could use are removed and the clocks are coarsened.
+//
+// Node 20's permission model does not cover the network. The guest still reaches none:
+// process (and with it getBuiltinModule), fetch and WebSocket are gone, and Pyodide's
+// sockets need the ws package, which this process is not allowed to read.
 import { constants as fsConstants, readFileSync, readdirSync, statSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
