@@ -1,6 +1,8 @@
 // The WebAssembly JavaScript API as Node.js 20 provides it. TypeScript declares it only in
 // its DOM library, which this project does not load, so the parts the executors use are
 // declared here (after lib.dom.d.ts of TypeScript 5.9).
+// NOTE: these declarations clash with lib.dom.d.ts; delete this file if tsconfig.json ever
+// adds the DOM library.
 declare namespace WebAssembly {
   type ImportValue = Function | Global | Memory | Table;
   type ModuleImports = Record<string, ImportValue>;
