@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import {
+  AttestedCertificateVerifier,
   SimulationEvidenceProvider,
   createAttestedCertificate,
   intelCollateralFromBundle,
@@ -97,6 +98,8 @@ const teaclaveOptions = {
   },
 };
 
+const cachedVerifier = new AttestedCertificateVerifier(teaclaveOptions);
+
 const rows = [
   await measure("SGX quote v3 (phala sample), full collateral", RUNS, () =>
     expectAccepted(verifyDcapQuote(sgxQuote, sgxOptions)),
@@ -115,6 +118,9 @@ const rows = [
   ),
   await measure("Verify Teaclave attested certificate (v4 fixture)", RUNS, () =>
     verifyAttestedCertificate(teaclaveCertificate, teaclaveOptions),
+  ),
+  await measure("Verify Teaclave attested certificate, cached verdict", RUNS, () =>
+    cachedVerifier.verify(teaclaveCertificate, teaclaveOptions.now),
   ),
 ];
 

@@ -63,6 +63,10 @@ export {
 } from "./certificate/verify-attested-certificate.ts";
 export { bindingReportData } from "./certificate/key-binding.ts";
 export {
+  AttestedCertificateVerifier,
+  type VerifierCacheOptions,
+} from "./certificate/attested-certificate-verifier.ts";
+export {
   acceptedIdentitiesFor,
   parseEnclaveInfo,
   type EnclaveIdentity,

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { AttestedCertificateVerifier } from "../../src/attestation/certificate/attested-certificate-verifier.ts";
 import { createAttestedCertificate } from "../../src/attestation/certificate/create-attested-certificate.ts";
 import { rawP256Point } from "../../src/attestation/certificate/key-binding.ts";
 import {
@@ -302,4 +303,28 @@ test("Teaclave certificate policy allow-list", () => {
 test("invalid verification time is rejected", () => {
   const options = { ...teaclaveOptions, now: new Date("not a date") };
   assert.throws(() => verifyAttestedCertificate(teaclaveV4, options), { code: "INVALID_ARGUMENT" });
+});
+
+test("certificate verifier caches accepted verdicts", () => {
+  const { now: _now, ...options } = teaclaveOptions;
+  const verifier = new AttestedCertificateVerifier(options, { ttlMs: 60_000, maxEntries: 1 });
+  const at = (iso: string): Date => new Date(iso);
+  const first = verifier.verify(teaclaveV4, at("2022-01-18T00:00:00Z"));
+  assert.equal(verifier.verify(teaclaveV4, at("2022-01-18T00:00:30Z")), first);
+  const afterTtl = verifier.verify(teaclaveV4, at("2022-01-18T00:02:00Z"));
+  assert.notEqual(afterTtl, first);
+  assert.deepEqual({ ...afterTtl, verifiedAt: "" }, { ...first, verifiedAt: "" });
+  // The evidence (2022-01-17T22:07:49Z) exceeds the 24-hour default maximum age the next day.
+  assert.throws(() => verifier.verify(teaclaveV4, at("2022-01-18T22:10:00Z")), {
+    code: "PERMISSION_DENIED",
+  });
+  const longLived = new AttestedCertificateVerifier(options, { ttlMs: 7 * 86_400_000 });
+  longLived.verify(teaclaveV4, at("2022-01-18T00:00:00Z"));
+  assert.throws(() => longLived.verify(teaclaveV4, at("2022-01-18T22:10:00Z")), {
+    code: "PERMISSION_DENIED",
+  });
+  const strict = new AttestedCertificateVerifier({ ...options, policy: {} });
+  assert.throws(() => strict.verify(teaclaveV4, at("2022-01-18T00:00:00Z")), {
+    code: "PERMISSION_DENIED",
+  });
 });

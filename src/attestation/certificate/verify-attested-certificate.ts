@@ -36,7 +36,8 @@ export interface VerifyAttestedCertificateOptions extends Omit<
   };
 }
 
-const DEFAULT_MAX_EVIDENCE_AGE_MS = 24 * 3600_000;
+/** Default maximum evidence age: 24 hours. */
+export const DEFAULT_MAX_EVIDENCE_AGE_MS = 24 * 3600_000;
 
 /** Message of every rejection: the detail stays in `cause` for local logs. */
 export const PEER_REJECTED_MESSAGE = "peer attestation failed";
