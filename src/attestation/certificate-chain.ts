@@ -32,9 +32,14 @@ export function parseCertificateList(data: Uint8Array): X509Certificate[] {
 
 /**
  * Orders a chain leaf first: the leaf is the one certificate that issued no other. Returns the
- * input unchanged when it is not a simple chain, so the signature checks reject it.
+ * certificates in input order (without duplicates) when they are not a simple chain, so the
+ * signature checks reject them.
  */
-export function orderChainLeafFirst(certificates: readonly X509Certificate[]): X509Certificate[] {
+export function orderChainLeafFirst(input: readonly X509Certificate[]): X509Certificate[] {
+  // A certificate listed twice (a root appended to a chain that has it) counts once.
+  const certificates = input.filter(
+    (certificate, index) => input.findIndex((other) => other.raw.equals(certificate.raw)) === index,
+  );
   const isIssuerOfAnother = (candidate: X509Certificate): boolean =>
     certificates.some((other) => other !== candidate && other.checkIssued(candidate));
   const leaves = certificates.filter((certificate) => !isIssuerOfAnother(certificate));

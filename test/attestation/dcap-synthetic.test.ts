@@ -96,6 +96,8 @@ test("synthetic SGX collateral mismatches", async () => {
   assert.equal(misc.verdict.rejection?.code, "QE_IDENTITY_MISMATCH");
   const tdQe = await verify({ qeIdentity: { id: "TD_QE" } });
   assert.equal(tdQe.verdict.rejection?.code, "COLLATERAL_MISMATCH");
+  const pckSigned = await verify({ tcbInfoSignedByPck: true });
+  assert.equal(pckSigned.verdict.rejection?.code, "CERT_CHAIN_INVALID");
   const unknownStatus = await verify({
     tcbLevels: [{ components: 5, pceSvn: 13, status: "Fine" }],
   });

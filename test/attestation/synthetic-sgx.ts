@@ -82,6 +82,8 @@ export interface SyntheticSgxOptions {
   /** Overrides of the QE identity JSON fields. */
   readonly qeIdentity?: Record<string, unknown>;
   readonly tcbInfo?: Record<string, unknown>;
+  /** Sign the TCB info with the PCK leaf key (chain leaf, Platform CA, root) instead. */
+  readonly tcbInfoSignedByPck?: boolean;
 }
 
 export interface SyntheticSgx {
@@ -290,11 +292,19 @@ export async function createSyntheticSgx(options: SyntheticSgxOptions): Promise<
   return {
     quote: new Uint8Array(Buffer.concat([signed, signatureLength, signatureData])),
     collateral: {
-      tcbInfo: {
-        body: tcbInfo,
-        signature: rawSign(Buffer.from(tcbInfo), signingKey),
-        issuerChain: signingChain,
-      },
+      tcbInfo: options.tcbInfoSignedByPck
+        ? {
+            body: tcbInfo,
+            signature: rawSign(Buffer.from(tcbInfo), leafKey),
+            issuerChain: [leaf, platform, root].map(
+              (c) => new X509Certificate(Buffer.from(c.rawData)),
+            ),
+          }
+        : {
+            body: tcbInfo,
+            signature: rawSign(Buffer.from(tcbInfo), signingKey),
+            issuerChain: signingChain,
+          },
       qeIdentity: {
         body: qeIdentity,
         signature: rawSign(Buffer.from(qeIdentity), signingKey),

@@ -58,6 +58,14 @@ export function verifySignedCollateral(
   window: Window,
 ): void {
   const chain = orderChainLeafFirst(collateral.issuerChain);
+  // Only Intel's TCB Signing key, certified directly by the root, may sign collateral. Any
+  // longer chain would let a PCK key (held by a platform) sign TCB info of its own.
+  if (chain.length !== 2 || !hasCommonName(chain[0]!, TCB_SIGNING_COMMON_NAME)) {
+    throw new EvidenceRejection(
+      "CERT_CHAIN_INVALID",
+      `${label} issuer chain is not Intel SGX TCB Signing then the root`,
+    );
+  }
   narrowWindow(
     window,
     verifyCertificateChain({ chain, trustedRootKeys, nowMs, label: `${label} issuer chain` }),
@@ -73,6 +81,13 @@ export function verifySignedCollateral(
       `${label} signature does not verify`,
     );
   }
+}
+
+const TCB_SIGNING_COMMON_NAME = "Intel SGX TCB Signing";
+
+/** Tells whether the subject of `certificate` has exactly the common name `name`. */
+export function hasCommonName(certificate: X509Certificate, name: string): boolean {
+  return certificate.subject.split("\n").some((attribute) => attribute === `CN=${name}`);
 }
 
 // SignedCollateral is immutable, so a verified signature is remembered per object and signer.

@@ -32,6 +32,7 @@ import { convergeStatus, evaluateQeTcb, evaluateSgxTcb, evaluateTdxTcb } from ".
 import { parseEnclaveIdentity, parseTcbInfo } from "./tcb-info.ts";
 import {
   checkCollateralDates,
+  hasCommonName,
   narrowWindow,
   verifyPckCrl,
   verifyRootCaCrl,
@@ -195,7 +196,15 @@ function runSteps(
     "QE report data does not hash the attestation key",
   );
 
-  // Step 5: the PCK chain reaches a pinned Intel SGX Root CA and is valid now.
+  // Step 5: the PCK chain (leaf, PCK Processor or Platform CA, root) reaches a pinned Intel SGX
+  // Root CA and is valid now.
+  check(
+    chain.length === 3 &&
+      (hasCommonName(chain[1]!, "Intel SGX PCK Processor CA") ||
+        hasCommonName(chain[1]!, "Intel SGX PCK Platform CA")),
+    "CERT_CHAIN_INVALID",
+    "PCK chain is not leaf, Intel SGX PCK Processor or Platform CA, root",
+  );
   narrowWindow(
     window,
     verifyCertificateChain({ chain, trustedRootKeys, nowMs, label: "PCK chain" }),
