@@ -259,6 +259,11 @@ function runSteps(
     "COLLATERAL_MISMATCH",
     `TCB info id ${tcbInfo.id} v${tcbInfo.version} does not fit a ${isTdx ? "TDX" : "SGX"} quote`,
   );
+  check(
+    !isTdx || tcbInfo.tdxModule !== undefined,
+    "COLLATERAL_INVALID",
+    "TDX TCB info has no tdxModule",
+  );
 
   // Step 9: the Quoting Enclave is Intel's and its TCB is known.
   const qe = quote.qeReport;
