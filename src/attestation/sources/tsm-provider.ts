@@ -188,7 +188,11 @@ export class TsmEvidenceProvider implements EvidenceProvider {
       const outblob = await files.readFile(join(entry, "outblob"));
       const auxblob =
         this.kind === "sev-snp-report"
-          ? await files.readFile(join(entry, "auxblob")).catch(() => new Uint8Array())
+          ? await files.readFile(join(entry, "auxblob")).catch((error: unknown) => {
+              // Kernels before the auxblob attribute (and hosts without certificates) lack it.
+              if (errnoOf(error) === "ENOENT") return new Uint8Array();
+              throw error;
+            })
           : new Uint8Array();
       // Our inblob write is the only change we make after reading `before`.
       const after = Number(await readText("generation"));
