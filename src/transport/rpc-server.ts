@@ -13,6 +13,27 @@ export const maxMessageBytes = 4 * 1024 * 1024;
 
 const peerServiceSymbol = Symbol("cloister.peerService");
 
+/**
+ * Answers a request for an unknown service or method. gRPC clients get UNIMPLEMENTED as
+ * trailers, as gRPC servers send it; anything else gets a plain 404.
+ */
+type NodeHandler = NonNullable<Parameters<typeof connectNodeAdapter>[0]["fallback"]>;
+
+const answerUnknownMethod: NodeHandler = (request, response) => {
+  const contentType = String(request.headers["content-type"] ?? "");
+  if (contentType.startsWith("application/grpc") && "addTrailers" in response) {
+    response.writeHead(200, { "content-type": contentType });
+    response.addTrailers({
+      "grpc-status": "12",
+      "grpc-message": encodeURIComponent(`unknown method ${request.url ?? ""}`),
+    });
+    response.end();
+    return;
+  }
+  response.writeHead(404, { "content-type": "text/plain" });
+  response.end(`unknown method ${request.url ?? ""}\n`);
+};
+
 /** Checks a client certificate and returns the service name it proves, or throws. */
 export type ClientVerifier = (certificate: X509Certificate) => string;
 
@@ -48,6 +69,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     routes: options.routes,
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
+    fallback: answerUnknownMethod,
     contextValues: (request) => {
       const values = createContextValues();
       const socket = request.socket as TLSSocket & { [peerServiceSymbol]?: string };

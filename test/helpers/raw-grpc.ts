@@ -32,9 +32,17 @@ export function rawGrpcCall(options: {
     let status = -1;
     let message = "";
     const readStatus = (headers: http2.IncomingHttpHeaders) => {
-      if (headers["grpc-status"] !== undefined) status = Number(headers["grpc-status"]);
-      if (headers["grpc-message"] !== undefined)
+      if (headers["grpc-message"] !== undefined) {
         message = decodeURIComponent(String(headers["grpc-message"]));
+      }
+      if (headers["grpc-status"] !== undefined) {
+        status = Number(headers["grpc-status"]);
+        // A server may answer before it has read the whole body (for example when the
+        // body is over its size limit); the rest of the upload is then abandoned.
+        request.close(http2.constants.NGHTTP2_CANCEL);
+        session.destroy();
+        resolve({ status, message });
+      }
     };
     request.on("response", readStatus);
     request.on("trailers", readStatus);

@@ -51,11 +51,23 @@ describe("bad input", () => {
     await rm(files, { recursive: true, force: true });
   });
 
-  test("a malformed protobuf body gets INVALID_ARGUMENT", async () => {
+  test("an undecodable protobuf body gets INTERNAL, as gRPC servers answer", async () => {
+    // grpc-java and tonic (Teaclave's server) also answer INTERNAL when a request does not
+    // decode; connect-es does the same and names the parse failure.
     const result = await rawGrpcCall({
       port: platform.platform.frontendPort,
       path: "/teaclave_frontend_service_proto.TeaclaveFrontend/GetTask",
       frame: grpcFrame(Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f])),
+    });
+    assert.equal(result.status, Code.Internal);
+    assert.match(result.message, /parse binary/);
+  });
+
+  test("a truncated gRPC frame gets INVALID_ARGUMENT", async () => {
+    const result = await rawGrpcCall({
+      port: platform.platform.frontendPort,
+      path: "/teaclave_frontend_service_proto.TeaclaveFrontend/GetTask",
+      frame: grpcFrame(Buffer.from([0x0a]), 100),
     });
     assert.equal(result.status, Code.InvalidArgument);
   });

@@ -67,7 +67,6 @@ describe("durability across a hard stop", () => {
       crypto,
     );
     await alice.frontend.assignData(pending, { inputs: { password } });
-    await alice.frontend.approveTask(pending);
 
     assert.equal(await first.kill("SIGKILL"), null);
 
@@ -79,7 +78,10 @@ describe("durability across a hard stop", () => {
       assert.equal(done.status, TaskStatus.Finished);
       const waiting = await restored.frontend.getTask(pending);
       assert.equal(waiting.status, TaskStatus.Created);
-      assert.deepEqual(waiting.approvedUsers, ["alice"]);
+      assert.deepEqual(
+        waiting.assignedInputs.map((map) => map.dataName),
+        ["password"],
+      );
 
       const bobAgain = await second.connect("bob", "bob-pw");
       const exposed = await bobAgain.frontend.registerInputFile(
@@ -89,6 +91,7 @@ describe("durability across a hard stop", () => {
       );
       await bobAgain.frontend.assignData(pending, { inputs: { exposed_passwords: exposed } });
       await bobAgain.frontend.approveTask(pending);
+      await restored.frontend.approveTask(pending);
       await restored.frontend.invokeTask(pending);
       // Both inputs hold the word "password", so the check finds it exposed.
       assert.equal((await restored.frontend.waitForTask(pending)).returnValue, "true");
