@@ -8,7 +8,7 @@ import { resolvePlatformConfig } from "../platform/platform-config.ts";
 import { startPlatform } from "../platform/platform.ts";
 import { AuthenticationClient } from "../sdk/authentication-client.ts";
 import { FrontendClient } from "../sdk/frontend-client.ts";
-import { pinnedCertificateVerifier } from "../sdk/server-verification.ts";
+import { simulationVerifier } from "../sdk/platform-verifier.ts";
 import { runPrivateJoinAndCompute, runSetIntersection } from "./demo-scenarios.ts";
 import type { Party } from "./party.ts";
 
@@ -42,7 +42,15 @@ export async function runDemo(options: {
   try {
     const workDirectory = join(root, "parties");
     await mkdir(workDirectory);
-    const verifyServer = pinnedCertificateVerifier(platform.apiCertificatePem);
+    // The demo's clients check the platform's simulated evidence: the key that signed it and
+    // the measurement of the code in this checkout.
+    const verifyServer = simulationVerifier(
+      platform.attestation.simulationKeyPem ?? "",
+      platform.attestation.measurement ?? "",
+    );
+    report(
+      `Verified the platform's attestation (simulation, code ${platform.attestation.measurement?.slice(0, 16)}…)`,
+    );
     const connect = async (id: string, password: string): Promise<Party> => {
       const authentication = new AuthenticationClient({
         address: `127.0.0.1:${platform.authenticationPort}`,

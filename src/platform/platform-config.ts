@@ -1,6 +1,8 @@
 import { join } from "node:path";
 import { CloisterError } from "../common/errors.ts";
 import type { LogLevel } from "../common/logger.ts";
+import { teeModes } from "./evidence-provider.ts";
+import type { TeeMode } from "./evidence-provider.ts";
 
 /** Settings of an all-in-one Cloister platform. Durations are in milliseconds. */
 export interface PlatformConfig {
@@ -28,6 +30,10 @@ export interface PlatformConfig {
   /** Lifetime of login tokens in seconds; Teaclave's is 24 hours. */
   readonly tokenLifetimeSeconds: number;
   readonly logLevel: LogLevel;
+  /** Source of attestation evidence for the services' TLS certificates. */
+  readonly tee: TeeMode;
+  /** How often the services make a new TLS key with fresh evidence; Teaclave's is 1 hour. */
+  readonly attestationRefreshMs: number;
   /** CA certificate (PEM) that https file URLs may chain to, besides the system roots. */
   readonly fileHttpsCa?: string;
 }
@@ -44,6 +50,8 @@ export const defaultPlatformConfig = {
   maxOutputBytes: 1024 ** 3,
   tokenLifetimeSeconds: 86_400,
   logLevel: "info",
+  tee: "simulation",
+  attestationRefreshMs: 3_600_000,
 } as const satisfies Omit<PlatformConfig, "dataDirectory">;
 
 /** Fills in defaults and validates each setting, naming the one that is wrong. */
@@ -63,6 +71,7 @@ export function resolvePlatformConfig(
     "pullWaitMs",
     "maxOutputBytes",
     "tokenLifetimeSeconds",
+    "attestationRefreshMs",
   ];
   for (const name of positive) {
     const value = config[name];
@@ -81,6 +90,12 @@ export function resolvePlatformConfig(
         `setting ${name} must be a port from 0 to 65535, got ${value}`,
       );
     }
+  }
+  if (!teeModes.includes(config.tee)) {
+    throw new CloisterError(
+      "INVALID_ARGUMENT",
+      `setting tee must be one of ${teeModes.join(", ")}, got ${JSON.stringify(config.tee)}`,
+    );
   }
   if (config.heartbeatIntervalMs * 3 > config.executorTimeoutMs) {
     throw new CloisterError(

@@ -32,8 +32,14 @@ import { SqliteStorage } from "../storage/sqlite-storage.ts";
 import type { StorageBackend } from "../storage/storage-backend.ts";
 import { startRpcServer } from "../transport/rpc-server.ts";
 import type { RpcServer } from "../transport/rpc-server.ts";
-import { createSelfSignedCredentials } from "../transport/tls-credentials.ts";
-import type { TlsCredentials } from "../transport/tls-credentials.ts";
+import {
+  SIMULATION_NOTICE,
+  SimulationEvidenceProvider,
+  measureCode,
+} from "../attestation/index.ts";
+import { AttestedIdentity, scheduleRefresh } from "./attested-identity.ts";
+import { createEvidenceProvider } from "./evidence-provider.ts";
+import type { TeeMode } from "./evidence-provider.ts";
 import { bootstrapAdmin } from "./bootstrap-admin.ts";
 import type { PlatformConfig } from "./platform-config.ts";
 import { platformPaths } from "./platform-config.ts";
@@ -42,14 +48,25 @@ import { platformPaths } from "./platform-config.ts";
 export interface RunningPlatform {
   readonly authenticationPort: number;
   readonly frontendPort: number;
-  /** The API endpoints' TLS certificate (PEM), also written to `tls/api-certificate.pem`. */
+  /** The API endpoints' current TLS certificate (PEM), also in `tls/api-certificate.pem`. */
   readonly apiCertificatePem: string;
+  /** What clients need to verify the platform's evidence. */
+  readonly attestation: PlatformAttestation;
   /** The admin password generated on the first start; undefined on later starts. */
   readonly generatedAdminPassword: string | undefined;
   readonly storage: StorageBackend;
   /** In-process transports of the internal services, for tools and tests in this process. */
   readonly internalTransports: { readonly scheduler: Transport; readonly management: Transport };
   stop(): Promise<void>;
+}
+
+/** The platform's evidence source and, in simulation mode, the key and code it attests. */
+export interface PlatformAttestation {
+  readonly tee: TeeMode;
+  /** The simulation attestation public key (PEM), which clients must trust; simulation only. */
+  readonly simulationKeyPem?: string;
+  /** Hex SHA-256 of the code that runs, as simulated evidence reports it; simulation only. */
+  readonly measurement?: string;
 }
 
 /**
@@ -141,10 +158,28 @@ export async function startPlatform(
     logger: component("frontend"),
   });
 
-  const apiCredentials: TlsCredentials = await createSelfSignedCredentials({
-    commonName: "Teaclave",
-    validityDays: 90,
-  });
+  const provider = await createEvidenceProvider(config.tee, config.dataDirectory);
+  const attestation: PlatformAttestation =
+    provider instanceof SimulationEvidenceProvider
+      ? {
+          tee: config.tee,
+          simulationKeyPem: provider.publicKey.export({ type: "spki", format: "pem" }) as string,
+          measurement: Buffer.from(measureCode()).toString("hex"),
+        }
+      : { tee: config.tee };
+  if (config.tee === "simulation") {
+    logger.warn({ tee: "simulation" }, SIMULATION_NOTICE);
+    await writeFile(
+      join(paths.tlsDirectory, "simulation-attestation-key.pub.pem"),
+      attestation.simulationKeyPem ?? "",
+    );
+    await writeFile(
+      join(paths.tlsDirectory, "measurement.txt"),
+      `${attestation.measurement ?? ""}\n`,
+    );
+  }
+  const identity = await AttestedIdentity.create(provider, "Teaclave");
+  const apiCredentials = identity.credentials;
   await writeFile(join(paths.tlsDirectory, "api-certificate.pem"), apiCredentials.certificatePem);
 
   const servers: RpcServer[] = [];
@@ -206,6 +241,18 @@ export async function startPlatform(
     throw error;
   }
 
+  let currentCertificatePem = apiCredentials.certificatePem;
+  const refresher = scheduleRefresh(
+    config.attestationRefreshMs,
+    async () => {
+      const credentials = await identity.refresh();
+      for (const server of servers) server.setCredentials(credentials);
+      currentCertificatePem = credentials.certificatePem;
+      await writeFile(join(paths.tlsDirectory, "api-certificate.pem"), credentials.certificatePem);
+    },
+    component("attestation"),
+  );
+
   logger.info(
     {
       authenticationPort: servers[0]?.port,
@@ -220,12 +267,16 @@ export async function startPlatform(
   return {
     authenticationPort: servers[0]?.port ?? 0,
     frontendPort: servers[1]?.port ?? 0,
-    apiCertificatePem: apiCredentials.certificatePem,
+    get apiCertificatePem() {
+      return currentCertificatePem;
+    },
+    attestation,
     generatedAdminPassword,
     storage,
     internalTransports: { scheduler: schedulerTransport, management: managementTransport },
     stop() {
       stopped ??= (async () => {
+        refresher.stop();
         await Promise.all(servers.map((server) => server.close()));
         await Promise.all(workers.map((worker) => worker.stop()));
         await Promise.all(executors.map((executor) => executor.close()));

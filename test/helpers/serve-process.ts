@@ -1,11 +1,10 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { AuthenticationClient } from "../../src/sdk/authentication-client.ts";
 import { FrontendClient } from "../../src/sdk/frontend-client.ts";
-import { pinnedCertificateVerifier } from "../../src/sdk/server-verification.ts";
+import { simulationVerifierFromDataDirectory } from "../../src/sdk/platform-verifier.ts";
 import { repositoryRoot } from "./fixtures.ts";
 
 /** Returns a TCP port that was free on 127.0.0.1 a moment ago. */
@@ -64,10 +63,7 @@ export async function startServeProcess(options: {
     child.once("exit", (code) => resolve(code)),
   );
 
-  const verifier = async () =>
-    pinnedCertificateVerifier(
-      await readFile(join(options.dataDirectory, "tls", "api-certificate.pem"), "utf8"),
-    );
+  const verifier = () => simulationVerifierFromDataDirectory(options.dataDirectory);
   const connect = async (id: string, password: string) => {
     const verifyServer = await verifier();
     const authentication = new AuthenticationClient({

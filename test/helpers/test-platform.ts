@@ -9,7 +9,7 @@ import { startPlatform } from "../../src/platform/platform.ts";
 import type { RunningPlatform } from "../../src/platform/platform.ts";
 import { AuthenticationClient } from "../../src/sdk/authentication-client.ts";
 import { FrontendClient } from "../../src/sdk/frontend-client.ts";
-import { pinnedCertificateVerifier } from "../../src/sdk/server-verification.ts";
+import { simulationVerifier } from "../../src/sdk/platform-verifier.ts";
 
 /** A user's pair of clients, logged in. */
 export interface Session {
@@ -54,7 +54,10 @@ export async function startTestPlatform(
     destination: 2,
   });
   const platform = await startPlatform(config, logger);
-  const verifyServer = pinnedCertificateVerifier(platform.apiCertificatePem);
+  const verifyServer = simulationVerifier(
+    platform.attestation.simulationKeyPem ?? "",
+    platform.attestation.measurement ?? "",
+  );
   const anonymous = () => ({
     authentication: new AuthenticationClient({
       address: `127.0.0.1:${platform.authenticationPort}`,
