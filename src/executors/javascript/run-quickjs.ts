@@ -152,6 +152,7 @@ function installPrelude(vm: QuickJSContext, files: GuestFiles, log: LogLines): v
       try {
         return fn(...args);
       } catch (error) {
+        // quickjs-emscripten rethrows a host Error inside the guest as a guest Error.
         if (error instanceof GuestFileError) throw new Error(error.message);
         throw error;
       }

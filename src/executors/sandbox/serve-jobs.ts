@@ -14,7 +14,9 @@ export interface JobResult {
  */
 export function serveJobs(handler: (job: unknown) => Promise<JobResult>): void {
   const port = parentPort;
-  if (port === null) throw new Error("serveJobs must run in a worker thread");
+  if (port === null) {
+    throw new CloisterError("INTERNAL", "serveJobs must run in a worker thread");
+  }
   let queue = Promise.resolve();
   port.on("message", (message: { type?: string; job?: unknown }) => {
     if (message.type !== "run") return;

@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import { CloisterError } from "../../common/errors.ts";
 import type { FunctionRuntime } from "../../functions/runtime.ts";
 import type { ExecutionOutcome, ExecutionRequest, Executor } from "../executor.ts";
@@ -92,6 +91,3 @@ export class WasmExecutor implements Executor {
     await this.#pool.close();
   }
 }
-
-/** Path of the worker entry, for tools that list sandbox files. */
-export const wasmWorkerPath = fileURLToPath(workerEntry);
