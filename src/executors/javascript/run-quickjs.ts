@@ -20,6 +20,8 @@ const maxLogBytes = 65536;
 /** Largest summary, as in Teaclave's MesaPy executor. */
 export const maxSummaryBytes = 20480;
 
+/** Largest memory kept for the next run. */
+const maxReusedMemoryBytes = 64 * 2 ** 20;
 let compiledQuickJs: WebAssembly.Module | undefined;
 const idleMemories = new Map<number, WebAssembly.Memory>();
 
@@ -112,8 +114,9 @@ export async function runQuickJs(job: JavaScriptJob): Promise<JavaScriptResult> 
   } finally {
     disposeQuietly(() => vm.dispose());
     disposeQuietly(() => runtime.dispose());
-    // Only one memory per cap is kept, so a worker keeps at most a few idle memories.
-    idleMemories.set(maxPages, memory);
+    // One memory per cap is kept, and only while it is small, because it stays committed
+    // and is zeroed before each reuse.
+    if (memory.buffer.byteLength <= maxReusedMemoryBytes) idleMemories.set(maxPages, memory);
   }
   if (Buffer.byteLength(summary, "utf8") > maxSummaryBytes) {
     throw new CloisterError(
