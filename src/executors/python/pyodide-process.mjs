@@ -16,6 +16,8 @@ import { constants as fsConstants, readFileSync, readdirSync, statSync } from "n
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 
+/** Largest interpreter heap that is kept for the next task. */
+const maxReusedHeapBytes = 256 * 2 ** 20;
 /** Granularity of the clocks that Python reads, in milliseconds. */
 const clockResolutionMs = 100;
 const guestFolder = new URL("./guest/", import.meta.url);
@@ -171,7 +173,10 @@ function run(job) {
   try {
     proxy = runTask(job.source, job.argv, slots, datas, job.outputNames, job.outputLimitBytes);
     const result = proxy.toJs({ dict_converter: Object.fromEntries });
-    return reply(job, result);
+    const answer = reply(job, result);
+    // WebAssembly memory never shrinks, so an interpreter that grew large is replaced.
+    const heapBytes = pyodideApi._module.HEAPU8.buffer.byteLength;
+    return heapBytes > maxReusedHeapBytes ? { ...answer, retire: true } : answer;
   } catch {
     // The traceback may quote input data, so it stays in this process.
     return {

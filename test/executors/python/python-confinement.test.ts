@@ -217,3 +217,14 @@ test("python memory limit below minimum", async () => {
     hasCode("INVALID_ARGUMENT", /memoryBytes/),
   );
 });
+
+test("python large allocation then normal run", async () => {
+  // The grown interpreter is replaced after this run, which the next run must not notice.
+  const source = `
+def entrypoint(argv):
+    block = bytearray(300 * 1000 * 1000)
+    return str(len(block))
+`;
+  assert.equal(await run(source, { limits: { memoryBytes: 512 * 2 ** 20 } }), "300000000");
+  await assertHealthy();
+});
