@@ -1,5 +1,5 @@
 import type { Client } from "@connectrpc/connect";
-import { createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { CloisterError } from "../common/errors.ts";
 import { TaskStatus } from "../gen/teaclave_common_pb.ts";
@@ -115,8 +115,9 @@ export class FrontendClient {
   }
 
   /**
-   * Polls a task until it ends and returns its outcome. Raises TaskFailedError when it
-   * fails, is canceled or finishes with an error, and DEADLINE_EXCEEDED after `timeoutMs`.
+   * Waits until a task ends and returns its outcome. Raises TaskFailedError when it fails,
+   * is canceled or finishes with an error, and DEADLINE_EXCEEDED after `timeoutMs`. It uses
+   * Cloister's WaitTask and falls back to polling GetTask on servers without it (Teaclave).
    */
   async waitForTask(
     taskId: string,
@@ -125,7 +126,8 @@ export class FrontendClient {
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     let interval = 2;
     for (;;) {
-      const task = await this.getTask(taskId);
+      const remaining = Math.max(1, deadline - Date.now());
+      const task = await this.#waitOrGet(taskId, Math.min(remaining, 30_000));
       const result = task.result?.result;
       if (task.status === TaskStatus.Finished && result?.case === "Ok") {
         return {
@@ -145,8 +147,24 @@ export class FrontendClient {
       if (Date.now() > deadline) {
         throw new CloisterError("DEADLINE_EXCEEDED", `task ${taskId} did not end in time`);
       }
-      await new Promise((resolve) => setTimeout(resolve, interval));
-      interval = Math.min(interval * 2, options.pollIntervalMs ?? 250);
+      if (this.#waitTaskUnsupported) {
+        await new Promise((resolve) => setTimeout(resolve, interval));
+        interval = Math.min(interval * 2, options.pollIntervalMs ?? 250);
+      }
     }
+  }
+
+  #waitTaskUnsupported = false;
+
+  async #waitOrGet(taskId: string, timeoutMs: number): Promise<GetTaskResponse> {
+    if (!this.#waitTaskUnsupported) {
+      try {
+        return await this.rpc.waitTask({ taskId, timeoutMs });
+      } catch (error) {
+        if (!(error instanceof ConnectError) || error.code !== Code.Unimplemented) throw error;
+        this.#waitTaskUnsupported = true;
+      }
+    }
+    return this.getTask(taskId);
   }
 }

@@ -31,6 +31,7 @@ const dataOwnerApis = new Set([
   "DeleteOutputFile",
   "CreateTask",
   "GetTask",
+  "WaitTask",
   "AssignData",
   "ApproveTask",
   "InvokeTask",

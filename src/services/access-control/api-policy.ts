@@ -28,6 +28,7 @@ const dataOwnerApis = [
   "delete_output_file",
   "create_task",
   "get_task",
+  "wait_task",
   "assign_data",
   "approve_task",
   "invoke_task",

@@ -31,6 +31,7 @@ import {
   createTask,
   deleteTask,
   getTask,
+  waitTask,
 } from "./task-operations.ts";
 import { taskToResponse } from "./task-view.ts";
 
@@ -127,6 +128,16 @@ export function createManagementService(
     },
     async getTask(request, ctx) {
       return taskToResponse(await getTask(context, caller(ctx), request.taskId));
+    },
+    async waitTask(request, ctx) {
+      const task = await waitTask(
+        context,
+        caller(ctx),
+        request.taskId,
+        request.timeoutMs,
+        ctx.signal,
+      );
+      return taskToResponse(task);
     },
     async assignData(request, ctx) {
       await assignData(context, caller(ctx), request);

@@ -87,6 +87,29 @@ export async function getTask(
   return value;
 }
 
+const maxWaitMs = 30_000;
+
+/**
+ * Returns the task once it has ended or `timeoutMs` has passed. It reads storage at short,
+ * growing intervals (1 ms to 10 ms), which costs far less than a client polling GetTask.
+ */
+export async function waitTask(
+  context: ManagementContext,
+  caller: Caller,
+  taskId: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<TaskRecord> {
+  const deadline = Date.now() + (timeoutMs <= 0 || timeoutMs > maxWaitMs ? maxWaitMs : timeoutMs);
+  let intervalMs = 1;
+  for (;;) {
+    const task = await getTask(context, caller, taskId);
+    if (isTerminal(task.status) || Date.now() >= deadline || signal.aborted) return task;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    intervalMs = Math.min(intervalMs * 1.5, 10);
+  }
+}
+
 /**
  * Assigns registered files to the task's slots. The caller must own each file, the file's
  * owners must equal the owners declared for the slot, and each slot is assigned once. An

@@ -150,11 +150,16 @@ export function createSchedulerService(options: SchedulerOptions): ServiceImpl<t
       const deadline = Date.now() + options.pullWaitMs;
       for (;;) {
         tracker.seen(request.executorId, Date.now());
+        const generation = options.signal.generation;
         const stagedTask = await claimTask(request.executorId, request.capabilities);
         if (stagedTask !== undefined) return { stagedTask };
         const remaining = deadline - Date.now();
         if (remaining <= 0 || context.signal.aborted) return {};
-        await options.signal.wait(Math.min(remaining, options.pullPollMs), context.signal);
+        await options.signal.wait(
+          Math.min(remaining, options.pullPollMs),
+          context.signal,
+          generation,
+        );
       }
     },
 

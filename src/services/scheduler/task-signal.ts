@@ -5,15 +5,29 @@
  */
 export class TaskSignal {
   #waiters = new Set<() => void>();
+  #generation = 0;
+
+  /** Grows with every `notify`; pass it to `wait` to learn of signals sent since. */
+  get generation(): number {
+    return this.#generation;
+  }
 
   notify(): void {
+    this.#generation++;
     const waiters = this.#waiters;
     this.#waiters = new Set();
     for (const wake of waiters) wake();
   }
 
-  /** Resolves at the next `notify`, after `timeoutMs`, or when `signal` aborts. */
-  wait(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves at the next `notify`, after `timeoutMs`, or when `signal` aborts. When a
+   * notify came after `seenGeneration` was read, it resolves at once, so a task staged
+   * between a waiter's last look at the queue and this call is not missed.
+   */
+  wait(timeoutMs: number, signal?: AbortSignal, seenGeneration?: number): Promise<void> {
+    if (seenGeneration !== undefined && seenGeneration !== this.#generation) {
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
