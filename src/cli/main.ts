@@ -7,6 +7,8 @@ import { registerDemoCommand } from "./commands/demo.ts";
 import { registerEvidenceCommand } from "./commands/evidence.ts";
 import { registerVerifyCommand } from "./commands/verify.ts";
 import { registerAttestCommand } from "./commands/attest.ts";
+import { registerUserCommand } from "./commands/user.ts";
+import { registerAdminCommand } from "./commands/admin.ts";
 
 /** Builds the `cloister` command with every subcommand registered. */
 export function createProgram(): Command {
@@ -21,6 +23,8 @@ export function createProgram(): Command {
   registerAttestCommand(program);
   registerEncryptCommand(program);
   registerDecryptCommand(program);
+  registerUserCommand(program);
+  registerAdminCommand(program);
   return program;
 }
 

@@ -33,6 +33,7 @@ interface SigningKeysRecord {
 
 const secretBytes = 64;
 const audience = "cloister-api";
+const reloadIntervalMs = 60_000;
 
 /**
  * Issues and verifies HS512 JSON Web Tokens. The signing keys persist in storage, sealed with
@@ -46,6 +47,7 @@ export class TokenService {
   readonly #lifetimeSeconds: number;
   #secrets = new Map<string, Uint8Array>();
   #signingKid = "";
+  #loadedAtMs = 0;
 
   private constructor(
     storage: StorageBackend,
@@ -93,6 +95,9 @@ export class TokenService {
   }
 
   async issue(userId: string, role: string, generation: number): Promise<string> {
+    // A rotation by another process (for example `cloister admin rotate-token-key`) takes
+    // effect here within a minute.
+    if (Date.now() - this.#loadedAtMs > reloadIntervalMs) await this.#reload();
     const secret = this.#secrets.get(this.#signingKid);
     if (secret === undefined) throw new CloisterError("INTERNAL", "no signing key is loaded");
     return new SignJWT({ role, gen: generation })
@@ -164,6 +169,7 @@ export class TokenService {
     }
     this.#secrets = secrets;
     this.#signingKid = newest.kid;
+    this.#loadedAtMs = Date.now();
     return true;
   }
 }

@@ -1,10 +1,18 @@
 import { InvalidArgumentError } from "commander";
 import type { Command } from "commander";
+import { join } from "node:path";
+import { loadSimulationKey } from "../../attestation/simulation/attestation-key.ts";
 import { CloisterError } from "../../common/errors.ts";
 import { createLogger } from "../../common/logger.ts";
 import type { LogLevel } from "../../common/logger.ts";
+import { parseEndpointAssignment } from "../../platform/deployment-plan.ts";
+import type { DeploymentOptions, EndpointAddress } from "../../platform/deployment-plan.ts";
 import { resolvePlatformConfig } from "../../platform/platform-config.ts";
 import { startPlatform } from "../../platform/platform.ts";
+import { simulatedEnclaveInfo } from "../../platform/service-identities.ts";
+import type { IdentityListFiles } from "../../platform/service-identities.ts";
+import { parseServiceList } from "../../platform/service-topology.ts";
+import type { InternalEndpointName } from "../../platform/service-topology.ts";
 
 function integer(name: string) {
   return (value: string): number => {
@@ -16,11 +24,74 @@ function integer(name: string) {
   };
 }
 
-/** `cloister serve`: runs every service in this process until SIGINT or SIGTERM. */
+function collect(value: string, previous: readonly string[]): string[] {
+  return [...previous, value];
+}
+
+interface ServeOptions {
+  dataDir: string;
+  host: string;
+  authPort: number;
+  frontendPort: number;
+  executors: number;
+  dev: boolean;
+  logLevel: string;
+  services: string;
+  endpoint: string[];
+  internalListen?: string;
+  identityList?: string;
+  auditorKey: string[];
+  auditorSignature: string[];
+  auditorThreshold?: number;
+  printEnclaveInfo: boolean;
+}
+
+/** Turns the deployment options of `cloister serve` into the platform's settings. */
+function deploymentFrom(options: ServeOptions): {
+  deployment: DeploymentOptions;
+  identityList?: IdentityListFiles;
+} {
+  const endpoints: Partial<Record<InternalEndpointName, EndpointAddress>> = {};
+  for (const text of options.endpoint) {
+    const { endpoint, address } = parseEndpointAssignment(text);
+    if (endpoints[endpoint] !== undefined) {
+      throw new CloisterError("INVALID_ARGUMENT", `--endpoint names ${endpoint} twice`);
+    }
+    endpoints[endpoint] = address;
+  }
+  const deployment: DeploymentOptions = {
+    services: parseServiceList(options.services),
+    endpoints,
+    ...(options.internalListen === undefined ? {} : { listenHost: options.internalListen }),
+  };
+  if (options.identityList === undefined) {
+    if (options.auditorKey.length > 0 || options.auditorSignature.length > 0) {
+      throw new CloisterError(
+        "INVALID_ARGUMENT",
+        "--auditor-key and --auditor-signature need --identity-list",
+      );
+    }
+    return { deployment };
+  }
+  return {
+    deployment,
+    identityList: {
+      enclaveInfoPath: options.identityList,
+      auditorKeyPaths: options.auditorKey,
+      signaturePaths: options.auditorSignature,
+      ...(options.auditorThreshold === undefined ? {} : { threshold: options.auditorThreshold }),
+    },
+  };
+}
+
+/** `cloister serve`: runs every service, or the named ones, until SIGINT or SIGTERM. */
 export function registerServeCommand(program: Command): void {
   program
     .command("serve")
-    .description("Start every Cloister service in one process, with an embedded SQLite store")
+    .description(
+      "Start Cloister's services with an embedded SQLite store: all in one process by " +
+        "default, or the ones --services names, linked to the others over mutual attested TLS",
+    )
     .option("--data-dir <path>", "directory for the database, keys and work files", ".cloister")
     .option("--host <address>", "address of the public endpoints", "127.0.0.1")
     .option("--auth-port <port>", "authentication API port", integer("--auth-port"), 7776)
@@ -32,9 +103,53 @@ export function registerServeCommand(program: Command): void {
       false,
     )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
-    .action(async (options) => {
+    .option(
+      "--services <list>",
+      "services this process runs, comma-separated: authentication, frontend, management, " +
+        "access_control, scheduler, execution, or all",
+      "all",
+    )
+    .option(
+      "--endpoint <service=host:port>",
+      "address of an internal endpoint (authentication, management, access_control, " +
+        "scheduler), where its service listens and the others connect; repeatable; default " +
+        "127.0.0.1 with ports 17776, 17777, 17779 and 17780",
+      collect,
+      [],
+    )
+    .option(
+      "--internal-listen <address>",
+      "address the internal endpoints bind to, such as 0.0.0.0; default: the --endpoint host",
+    )
+    .option(
+      "--identity-list <path>",
+      "enclave_info.toml with the accepted service identities; default: computed from the code",
+    )
+    .option("--auditor-key <path>", "auditor RSA public key (PEM); repeatable", collect, [])
+    .option(
+      "--auditor-signature <path>",
+      "auditor signature of the identity list (openssl dgst -sha256 -sign); repeatable",
+      collect,
+      [],
+    )
+    .option(
+      "--auditor-threshold <count>",
+      "distinct auditors that must sign the identity list; default: every --auditor-key",
+      integer("--auditor-threshold"),
+    )
+    .option(
+      "--print-enclave-info",
+      "print the identity list of this build and data directory (simulation mode) and exit",
+      false,
+    )
+    .action(async (options: ServeOptions) => {
       const logger = createLogger({ level: options.logLevel as LogLevel });
       try {
+        if (options.printEnclaveInfo) {
+          const key = loadSimulationKey(join(options.dataDir, "attestation"));
+          process.stdout.write(simulatedEnclaveInfo(key.publicKey));
+          return;
+        }
         const platform = await startPlatform(
           resolvePlatformConfig({
             dataDirectory: options.dataDir,
@@ -43,7 +158,8 @@ export function registerServeCommand(program: Command): void {
             frontendPort: options.frontendPort,
             executorWorkers: options.executors,
             dev: options.dev,
-            logLevel: options.logLevel,
+            logLevel: options.logLevel as LogLevel,
+            ...deploymentFrom(options),
             ...(process.env["CLOISTER_ADMIN_PASSWORD"] === undefined
               ? {}
               : { adminPassword: process.env["CLOISTER_ADMIN_PASSWORD"] }),
@@ -67,6 +183,7 @@ export function registerServeCommand(program: Command): void {
         process.once("SIGTERM", () => void shutdown("SIGTERM"));
       } catch (error) {
         const message = CloisterError.is(error) ? error.message : String(error);
+        logger.error({ err: error }, "cloister serve failed to start");
         process.stderr.write(`cloister serve: ${message}\n`);
         logger.flush();
         process.exit(CloisterError.is(error) && error.code === "INVALID_ARGUMENT" ? 2 : 1);
