@@ -1,10 +1,12 @@
 import { join } from "node:path";
 import { CloisterError } from "../common/errors.ts";
 import type { LogLevel } from "../common/logger.ts";
+import type { DeploymentOptions } from "./deployment-plan.ts";
 import { teeModes } from "./evidence-provider.ts";
 import type { TeeMode } from "./evidence-provider.ts";
+import type { IdentityListFiles } from "./service-identities.ts";
 
-/** Settings of an all-in-one Cloister platform. Durations are in milliseconds. */
+/** Settings of a Cloister platform process. Durations are in milliseconds. */
 export interface PlatformConfig {
   /** Holds the database, the platform key, TLS material and task work files. */
   readonly dataDirectory: string;
@@ -36,6 +38,10 @@ export interface PlatformConfig {
   readonly attestationRefreshMs: number;
   /** CA certificate (PEM) that https file URLs may chain to, besides the system roots. */
   readonly fileHttpsCa?: string;
+  /** Which services this process runs and where the others are. Default: all, in-process. */
+  readonly deployment?: DeploymentOptions;
+  /** Signed identities of the services, for internal links. Default: computed from the code. */
+  readonly identityList?: IdentityListFiles;
 }
 
 export const defaultPlatformConfig = {

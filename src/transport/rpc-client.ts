@@ -12,8 +12,11 @@ export interface RpcClientOptions {
   /** For example `https://127.0.0.1:7777`. */
   readonly baseUrl: string;
   readonly verifyServer: ServerVerifier;
-  /** The client's own certificate, for mutually attested internal links. */
-  readonly clientCredentials?: TlsCredentials;
+  /**
+   * The client's own certificate, for mutually attested internal links. A function is called
+   * for each new connection, so refreshed credentials take effect without a new transport.
+   */
+  readonly clientCredentials?: TlsCredentials | (() => TlsCredentials);
   /** `grpc` (the default, as Teaclave's clients) or `connect`. */
   readonly protocol?: "grpc" | "connect";
   readonly interceptors?: Interceptor[];
@@ -28,6 +31,10 @@ export interface RpcClientOptions {
 export function createRpcTransport(options: RpcClientOptions): Transport {
   const url = new URL(options.baseUrl);
   const createConnection = () => {
+    const clientCredentials =
+      typeof options.clientCredentials === "function"
+        ? options.clientCredentials()
+        : options.clientCredentials;
     const socket = tls.connect({
       host: url.hostname.replace(/^\[|\]$/g, ""),
       port: Number(url.port || 443),
@@ -36,12 +43,9 @@ export function createRpcTransport(options: RpcClientOptions): Transport {
       // The certificate is self-signed and carries attestation evidence instead of a CA
       // chain; `verifyServer` checks it below.
       rejectUnauthorized: false,
-      ...(options.clientCredentials === undefined
+      ...(clientCredentials === undefined
         ? {}
-        : {
-            key: options.clientCredentials.keyPem,
-            cert: options.clientCredentials.certificatePem,
-          }),
+        : { key: clientCredentials.keyPem, cert: clientCredentials.certificatePem }),
     });
     socket.once("secureConnect", () => {
       try {

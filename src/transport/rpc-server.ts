@@ -6,6 +6,7 @@ import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../common/logger.ts";
 import { peerServiceKey, remoteAddressKey } from "./context-keys.ts";
+import { rejectionReason } from "./rejection-reason.ts";
 import type { TlsCredentials } from "./tls-credentials.ts";
 
 /** Teaclave's limit on a gRPC message, in both directions. */
@@ -95,7 +96,15 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
         if (certificate === undefined) throw new Error("the client sent no certificate");
         socket[peerServiceSymbol] = verifyClient(certificate);
       } catch (error) {
-        logger.warn({ err: error, remoteAddress: socket.remoteAddress }, "client rejected");
+        logger.warn(
+          {
+            err: error,
+            remoteAddress: socket.remoteAddress,
+            remotePort: socket.remotePort,
+            reason: rejectionReason(error),
+          },
+          "client rejected",
+        );
         socket.destroy();
       }
     });
