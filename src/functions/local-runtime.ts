@@ -56,9 +56,16 @@ export class LocalFunctionRuntime implements FunctionRuntime {
     try {
       handle = await open(path, "wx");
     } catch (error) {
-      throw new CloisterError("ALREADY_EXISTS", `output file ${path} already exists`, {
-        cause: error,
-      });
+      if ((error as NodeJS.ErrnoException).code === "EEXIST") {
+        throw new CloisterError("ALREADY_EXISTS", `output file ${path} already exists`, {
+          cause: error,
+        });
+      }
+      throw new CloisterError(
+        "INVALID_ARGUMENT",
+        `cannot create output file ${path}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     return new LocalOutput(handle, slot, this.#options.maxOutputBytes ?? Number.POSITIVE_INFINITY);
   }
