@@ -1,8 +1,7 @@
-import { createReadStream } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { basename } from "node:path";
+import { readFile } from "node:fs/promises";
 import type { FileCrypto } from "../files/file-crypto.ts";
-import { fileSchemeFor } from "../files/schemes/file-scheme.ts";
+import { decryptFile, encryptFile } from "../files/index.ts";
 import type { AuthenticationClient } from "../sdk/authentication-client.ts";
 import type { CryptoInfo, FrontendClient } from "../sdk/frontend-client.ts";
 
@@ -28,18 +27,12 @@ export async function encryptLocalFile(
   plaintextPath: string,
   encryptedPath: string,
 ): Promise<Buffer> {
-  return fileSchemeFor(crypto).encrypt(
-    createReadStream(plaintextPath),
-    encryptedPath,
-    basename(encryptedPath),
-  );
+  return Buffer.from(await encryptFile(plaintextPath, encryptedPath, crypto));
 }
 
-/** Decrypts a downloaded output with the party's own key. */
+/** Decrypts a downloaded output with the party's own key and returns its text. */
 export async function decryptLocalFile(crypto: FileCrypto, encryptedPath: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of fileSchemeFor(crypto).decrypt(encryptedPath, basename(encryptedPath))) {
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+  const plaintextPath = `${encryptedPath}.${randomBytes(4).toString("hex")}.txt`;
+  await decryptFile(encryptedPath, plaintextPath, crypto);
+  return readFile(plaintextPath, "utf8");
 }

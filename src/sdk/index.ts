@@ -7,3 +7,5 @@ export { attestedServerVerifier, pinnedCertificateVerifier } from "./server-veri
 export type { AttestationExpectation } from "./server-verification.ts";
 export { TaskStatus } from "../gen/teaclave_common_pb.ts";
 export { simulationVerifier, simulationVerifierFromDataDirectory } from "./platform-verifier.ts";
+export { decryptFile, encryptFile, generateFileCrypto, parseFileCrypto } from "../files/index.ts";
+export type { FileCrypto } from "../files/index.ts";
