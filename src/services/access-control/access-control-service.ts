@@ -2,7 +2,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { AccessControl } from "../../gen/cloister/internal/v1/access_control_pb.ts";
 import { isApiAllowed } from "./api-policy.ts";
 
-/** The internal access-control service: answers whether a role may call an API. */
+/** Creates the internal access-control service, which decides whether a role may call an API. */
 export function createAccessControlService(): ServiceImpl<typeof AccessControl> {
   return {
     async authorizeApi(request) {

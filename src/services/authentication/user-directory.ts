@@ -70,7 +70,7 @@ export class UserDirectory {
 
   /**
    * Replaces a user's password and, when given, role. Every token issued before the change
-   * stops working. `check` sees the current record first and may reject the change.
+   * stops working. `check` receives the current record first and may reject the change.
    */
   async update(
     userId: string,

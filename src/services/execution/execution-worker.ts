@@ -24,7 +24,7 @@ export interface ExecutionWorkerOptions {
 
 /**
  * One executor worker: pulls a task from the scheduler, runs it, and reports the result. It
- * sends a heartbeat on a timer, and stops the running task when the scheduler answers Stop.
+ * sends a heartbeat on a timer, and stops the running task when the scheduler replies Stop.
  */
 export class ExecutionWorker {
   readonly #options: ExecutionWorkerOptions;

@@ -242,7 +242,7 @@ export async function approveTask(
 }
 
 /**
- * Cancels a task. Before it is staged it ends at once; once an executor holds it, the
+ * Cancels a task. Before it is staged it ends at once; once an executor has pulled it, the
  * cancellation is requested and the executor stops it at its next heartbeat.
  */
 export async function cancelTask(

@@ -1,7 +1,7 @@
-/** What the scheduler knows about one executor from its heartbeats and pulls. */
+/** Liveness state of one executor, from its heartbeats and pulls. */
 export interface ExecutorState {
   lastSeenMs: number;
-  /** The task the executor holds, if any. */
+  /** The task the executor runs or has pulled, if any. */
   taskId: string | null;
 }
 
@@ -25,7 +25,7 @@ export class ExecutorTracker {
     return state;
   }
 
-  /** Records that an executor holds a task, as found in storage at start-up. */
+  /** Records that an executor has a task, as found in storage at start-up. */
   restore(executorId: string, taskId: string, nowMs: number): void {
     this.#executors.set(executorId, { lastSeenMs: nowMs, taskId });
   }

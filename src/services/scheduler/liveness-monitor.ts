@@ -12,7 +12,7 @@ export const executorTimeoutReason = "Runtime Error: Executor Timeout";
 
 /**
  * Fails the tasks of executors that have been silent for longer than the timeout. At start
- * it gives every executor that holds a task in storage a fresh grace period.
+ * it gives every executor that has a task in storage a fresh grace period.
  */
 export class LivenessMonitor {
   readonly #storage: StorageBackend;
