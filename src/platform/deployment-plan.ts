@@ -16,7 +16,7 @@ export interface EndpointAddress {
   readonly port: number;
 }
 
-/** Which services one process runs and where the internal endpoints of the others are. */
+/** The services one process runs and the addresses of the internal endpoints. */
 export interface DeploymentOptions {
   /** Services this process runs. Default: every service, linked in-process. */
   readonly services?: readonly ServiceName[];
@@ -29,7 +29,7 @@ export interface DeploymentOptions {
   readonly listenHost?: string;
 }
 
-/** How a service reaches an internal endpoint: a router transport, or HTTP/2 over mutual attested TLS. */
+/** The transport of a link: a router transport, or HTTP/2 over mutual attested TLS. */
 export type LinkMode = "in-process" | "remote";
 
 /** The resolved deployment of one process. */

@@ -30,14 +30,14 @@ function matches(verdict: Verdict, identity: AcceptedIdentity): boolean {
   );
 }
 
-/** A rejection whose detail and reason code stay in `cause`, for local logs only. */
+/** Creates a rejection whose detail and reason code stay in `cause`, for local logs only. */
 function peerRejected(reason: string, detail: string): CloisterError {
   const cause = Object.assign(new Error(detail), { code: reason });
   return new CloisterError("PERMISSION_DENIED", PEER_REJECTED_MESSAGE, { cause });
 }
 
 /**
- * Verifies the attested certificates of a deployment's services and tells which service a
+ * Verifies the attested certificates of a deployment's services and returns which service a
  * certificate proves. Accepted verdicts are cached per certificate.
  */
 export class ServicePeerVerifier {

@@ -64,8 +64,8 @@ export function linkTransport(options: {
 
 /**
  * Starts the internal endpoint of a local service on its configured address. Each connection
- * must present an attested certificate of a service in the endpoint's inbound list; any other
- * is closed after the handshake, before its first request.
+ * must present an attested certificate of a service in the endpoint's inbound list. Any other
+ * connection is closed after the handshake, before its first request.
  */
 export function serveInternalEndpoint(options: {
   readonly plan: DeploymentPlan;

@@ -6,7 +6,7 @@ const retryDelayMs = 100;
 
 /**
  * Loads or creates the platform key. Services of one deployment started at the same moment
- * may race to create the file: the loser sees EEXIST, or a file still being written, and
+ * may race to create the file: the loser gets EEXIST, or a file still being written, and
  * retries until the winner's key is complete.
  */
 export async function loadPlatformKey(path: string): Promise<PlatformKey> {

@@ -38,7 +38,7 @@ export interface PlatformConfig {
   readonly attestationRefreshMs: number;
   /** CA certificate (PEM) that https file URLs may chain to, besides the system roots. */
   readonly fileHttpsCa?: string;
-  /** Which services this process runs and where the others are. Default: all, in-process. */
+  /** The services this process runs and where the others are. Default: all, in-process. */
   readonly deployment?: DeploymentOptions;
   /** Signed identities of the services, for internal links. Default: computed from the code. */
   readonly identityList?: IdentityListFiles;

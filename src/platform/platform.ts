@@ -43,7 +43,7 @@ export interface RunningPlatform {
   readonly storage: StorageBackend;
   /**
    * In-process transports of the internal services, for tools and tests in this process. A
-   * service that runs in another process gets a transport that answers UNIMPLEMENTED.
+   * service that runs in another process gets a transport that returns UNIMPLEMENTED.
    */
   readonly internalTransports: { readonly scheduler: Transport; readonly management: Transport };
   /** The services this process runs. */

@@ -20,8 +20,8 @@ export interface IdentityListFiles {
 
 /**
  * Computes a service's simulated measurement (hex): SHA-256 over the 32-byte code
- * measurement followed by the UTF-8 service name, so that services running the same code are
- * told apart as Teaclave's enclaves were by MRENCLAVE.
+ * measurement followed by the UTF-8 service name, so that services running the same code differ
+ * as Teaclave's enclaves did by MRENCLAVE.
  */
 export function simulatedServiceMeasurement(
   service: ServiceName,
@@ -70,9 +70,9 @@ export function simulatedEnclaveInfo(
 
 /**
  * Loads a signed identity list for a simulated deployment. Throws when fewer than the
- * threshold of distinct auditors signed the exact file, when a table is missing or names
- * another simulation key, or when a local service's own measurement differs from its entry
- * (the list was made for other code).
+ * threshold of distinct auditors signed the exact file, or when a table names another
+ * simulation key. Also throws when a local service's entry is missing or differs from its own
+ * measurement, because then the list was made for other code.
  */
 export async function loadIdentityList(
   files: IdentityListFiles,

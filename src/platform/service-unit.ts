@@ -8,7 +8,7 @@ import type { PlatformConfig } from "./platform-config.ts";
 import { platformPaths } from "./platform-config.ts";
 import type { ServiceName } from "./service-topology.ts";
 
-/** What every service builder of one process shares. */
+/** The state that every service builder of one process shares. */
 export interface ServiceContext {
   readonly config: PlatformConfig;
   readonly paths: ReturnType<typeof platformPaths>;

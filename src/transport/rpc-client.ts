@@ -1,5 +1,6 @@
 import tls from "node:tls";
 import type { X509Certificate } from "node:crypto";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { maxMessageBytes } from "./rpc-server.ts";
@@ -30,6 +31,22 @@ export interface RpcClientOptions {
  */
 export function createRpcTransport(options: RpcClientOptions): Transport {
   const url = new URL(options.baseUrl);
+  let rejectedAtMs = -1;
+  const nameRejection: Interceptor = (next) => async (request) => {
+    const startedAtMs = Date.now();
+    try {
+      return await next(request);
+    } catch (error) {
+      if (rejectedAtMs < startedAtMs) throw error;
+      throw new ConnectError(
+        "server verification failed",
+        Code.Unavailable,
+        undefined,
+        undefined,
+        error,
+      );
+    }
+  };
   const createConnection = () => {
     const clientCredentials =
       typeof options.clientCredentials === "function"
@@ -53,9 +70,13 @@ export function createRpcTransport(options: RpcClientOptions): Transport {
         if (certificate === undefined) throw new Error("the server sent no certificate");
         options.verifyServer(certificate);
       } catch (error) {
+        rejectedAtMs = Date.now();
         options.onRejected?.(error);
         // Destroying the socket synchronously inside secureConnect aborts Node 20's http2.
-        process.nextTick(() => socket.destroy(new Error("server verification failed")));
+        // An error passed to destroy() can reach the HTTP/2 session while connect-node has
+        // no error listener on it, which crashes the process, so the socket closes without
+        // one and the interceptor below names the reason.
+        process.nextTick(() => socket.destroy());
       }
     });
     return socket;
@@ -66,7 +87,7 @@ export function createRpcTransport(options: RpcClientOptions): Transport {
     nodeOptions: { createConnection },
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
-    interceptors: options.interceptors ?? [],
+    interceptors: [nameRejection, ...(options.interceptors ?? [])],
   };
   return options.protocol === "connect"
     ? createConnectTransport(common)

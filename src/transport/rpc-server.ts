@@ -93,7 +93,11 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     server.on("secureConnection", (socket: TLSSocket & { [peerServiceSymbol]?: string }) => {
       try {
         const certificate = socket.getPeerX509Certificate();
-        if (certificate === undefined) throw new Error("the client sent no certificate");
+        if (certificate === undefined) {
+          throw Object.assign(new Error("the client sent no certificate"), {
+            code: "CLIENT_CERTIFICATE_MISSING",
+          });
+        }
         socket[peerServiceSymbol] = verifyClient(certificate);
       } catch (error) {
         logger.warn(
