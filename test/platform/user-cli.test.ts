@@ -101,6 +101,27 @@ describe("cloister user and admin commands", () => {
     await server.connect("admin", "teaclave");
   });
 
+  test("attest verifies and prints the endpoint's evidence", () => {
+    const address = `127.0.0.1:${authenticationPort}`;
+    const accepted = cloister(["attest", "--address", address, "--data-dir", dataDirectory]);
+    assert.equal(accepted.status, 0, accepted.stderr);
+    const verdict = JSON.parse(accepted.stdout) as Record<string, unknown>;
+    assert.equal(verdict["accepted"], true);
+    assert.equal(verdict["tee"], "simulation");
+    assert.equal(verdict["hardwareProtected"], false);
+    const wrong = cloister([
+      "attest",
+      "--address",
+      address,
+      "--data-dir",
+      dataDirectory,
+      "--measurement",
+      "00".repeat(32),
+    ]);
+    assert.equal(wrong.status, 1);
+    assert.equal((JSON.parse(wrong.stdout) as Record<string, unknown>)["accepted"], false);
+  });
+
   test("rotation refuses a directory without platform data", () => {
     const result = cloister([
       "admin",
