@@ -59,13 +59,13 @@ function spawnServe(options: string[], output: string[]): ChildProcess {
       stdio: ["ignore", "pipe", "pipe"],
     },
   );
-  // Warnings and errors go to stdout as JSON lines; the CLI's own messages to stderr.
+  // The services log JSON lines to stdout, and the CLI writes its own messages to stderr.
   child.stdout?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   return child;
 }
 
-/** Logs in as admin and registers the echo function once all three processes answer. */
+/** Logs in as admin and registers the echo function once all three processes respond. */
 async function registerWhenReady(
   dataDirectory: string,
   authenticationPort: number,
