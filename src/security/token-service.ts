@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID, webcrypto } from "node:crypto";
 import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
 import { CloisterError } from "../common/errors.ts";
 import { recordKeys } from "../storage/records.ts";
@@ -45,7 +45,7 @@ export class TokenService {
   readonly #platformKey: PlatformKey;
   readonly #issuer: string;
   readonly #lifetimeSeconds: number;
-  #secrets = new Map<string, Uint8Array>();
+  #secrets = new Map<string, webcrypto.CryptoKey>();
   #signingKid = "";
   #loadedAtMs = 0;
 
@@ -146,7 +146,7 @@ export class TokenService {
     }
   }
 
-  async #secretFor(kid: string | undefined): Promise<Uint8Array> {
+  async #secretFor(kid: string | undefined): Promise<webcrypto.CryptoKey> {
     if (kid === undefined) throw new CloisterError("UNAUTHENTICATED", "invalid token");
     let secret = this.#secrets.get(kid);
     if (secret === undefined) {
@@ -162,10 +162,18 @@ export class TokenService {
     const record = await readRecord<SigningKeysRecord>(this.#storage, recordKeys.jwtKeys());
     const newest = record?.value.keys.at(-1);
     if (record === undefined || newest === undefined) return false;
-    const secrets = new Map<string, Uint8Array>();
+    const secrets = new Map<string, webcrypto.CryptoKey>();
     for (const key of record.value.keys) {
       const sealed = Buffer.from(key.sealedSecret, "base64");
-      secrets.set(key.kid, this.#platformKey.unseal(sealed, `jwt-key/${key.kid}`));
+      // Imported once here, so that verifying a token does not import the key again.
+      const secret = this.#platformKey.unseal(sealed, `jwt-key/${key.kid}`);
+      secrets.set(
+        key.kid,
+        await webcrypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-512" }, false, [
+          "sign",
+          "verify",
+        ]),
+      );
     }
     this.#secrets = secrets;
     this.#signingKid = newest.kid;

@@ -37,6 +37,7 @@ function snakeCase(name: string): string {
 export function createFrontendService(
   deps: FrontendDependencies,
 ): ServiceImpl<typeof TeaclaveFrontend> {
+  const decisions = new DecisionCache(deps.accessControl);
   const implementation: Record<
     string,
     (request: unknown, context: HandlerContext) => Promise<unknown>
@@ -56,10 +57,7 @@ export function createFrontendService(
           credential: { id: userId, token },
         });
         role = claims?.role ?? "";
-        const { accept } = await deps.accessControl.authorizeApi({
-          userRole: parseRole(role).kind,
-          api,
-        });
+        const accept = await decisions.authorize(parseRole(role).kind, api);
         if (!accept) {
           throw new CloisterError(
             "PERMISSION_DENIED",
@@ -104,4 +102,26 @@ export function createFrontendService(
     };
   }
   return implementation as unknown as ServiceImpl<typeof TeaclaveFrontend>;
+}
+
+/** How long the frontend reuses an access-control decision; the policy changes only on upgrade. */
+const decisionLifetimeMs = 60_000;
+
+/** Remembers the access-control service's decisions per role and API for a minute. */
+class DecisionCache {
+  readonly #accessControl: Client<typeof AccessControl>;
+  readonly #decisions = new Map<string, { accept: boolean; expiresAtMs: number }>();
+
+  constructor(accessControl: Client<typeof AccessControl>) {
+    this.#accessControl = accessControl;
+  }
+
+  async authorize(userRole: string, api: string): Promise<boolean> {
+    const key = `${userRole}/${api}`;
+    const cached = this.#decisions.get(key);
+    if (cached !== undefined && cached.expiresAtMs > Date.now()) return cached.accept;
+    const { accept } = await this.#accessControl.authorizeApi({ userRole, api });
+    this.#decisions.set(key, { accept, expiresAtMs: Date.now() + decisionLifetimeMs });
+    return accept;
+  }
 }
