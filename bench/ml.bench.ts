@@ -13,7 +13,7 @@ import { BuiltinExecutor } from "../src/executors/builtin-executor.ts";
 import { LocalFunctionRuntime } from "../src/functions/local-runtime.ts";
 
 const rounds = 3;
-const fixtures = join(import.meta.dirname, "../../shared/fixtures/teaclave/functions");
+const fixtures = join(import.meta.dirname, "../test/fixtures/teaclave/functions");
 const work = mkdtempSync(join(tmpdir(), "cloister-ml-bench-"));
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 

@@ -26,12 +26,16 @@ export async function runDemo(options: {
   const { report } = options;
   const root = await mkdtemp(join(tmpdir(), "cloister-demo-"));
   const logger = createLogger({ level: options.logLevel, destination: 2 });
+  // The parties' files live on this machine, so the platform serves file URLs from there.
+  const workDirectory = join(root, "parties");
+  await mkdir(workDirectory);
   const platform = await startPlatform(
     resolvePlatformConfig({
       dataDirectory: join(root, "platform"),
       authenticationPort: 0,
       frontendPort: 0,
       dev: true,
+      fileRoots: [workDirectory],
     }),
     logger,
   );
@@ -40,8 +44,6 @@ export async function runDemo(options: {
       `frontend on 127.0.0.1:${platform.frontendPort} (TLS)`,
   );
   try {
-    const workDirectory = join(root, "parties");
-    await mkdir(workDirectory);
     // The demo's clients check the platform's simulated evidence: the key that signed it and
     // the measurement of the code in this checkout.
     const verifyServer = simulationVerifier(

@@ -16,3 +16,5 @@ export type {
   TaskOutputFile,
 } from "./task-files.ts";
 export { decryptFile, encryptFile } from "./encrypt-file.ts";
+export { checkLocalPath } from "./agent/local-path-policy.ts";
+export type { LocalPathPolicy } from "./agent/local-path-policy.ts";

@@ -5,6 +5,7 @@ import { CloisterError } from "../common/errors.ts";
 import type { FunctionRuntime } from "../functions/runtime.ts";
 import { downloadFile, uploadFile } from "./agent/file-agent.ts";
 import type { TransportOptions } from "./agent/file-transport.ts";
+import type { LocalPathPolicy } from "./agent/local-path-policy.ts";
 import type { FileCrypto } from "./file-crypto.ts";
 import { fileSchemeFor } from "./schemes/file-scheme.ts";
 import { StagedFileWriter, stagedKeySize } from "./staged/staged-file.ts";
@@ -36,6 +37,8 @@ export interface TaskFileOptions {
   readonly workDirectory: string;
   /** Directory that `fusion:///TEACLAVE_FUSION_BASE/` maps to. */
   readonly fusionBaseDirectory: string;
+  /** Where `file:` URLs may read and write; without it every `file:` URL is rejected. */
+  readonly localPaths?: LocalPathPolicy;
   /** Maximum plaintext size of each output in bytes. */
   readonly maxOutputBytes: number;
   /** Extra trusted CA certificates (PEM) for `https:` URLs. */
@@ -144,6 +147,7 @@ export async function prepareTaskFiles(
   }
   const transport: TransportOptions = {
     fusionBaseDirectory: options.fusionBaseDirectory,
+    ...(options.localPaths === undefined ? {} : { localPaths: options.localPaths }),
     ...(options.httpsCa === undefined ? {} : { httpsCa: options.httpsCa }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };

@@ -25,6 +25,7 @@ export function buildExecution(context: ServiceContext, schedulerLink: Transport
           executors: new Map(executors.map((executor) => [executor.name, executor])),
           workDirectory: paths.workDirectory,
           fusionBaseDirectory: paths.fusionDirectory,
+          localPaths: { roots: config.fileRoots, forbidden: [config.dataDirectory] },
           heartbeatIntervalMs: config.heartbeatIntervalMs,
           maxOutputBytes: config.maxOutputBytes,
           logger: context.component("execution"),

@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import { CloisterError } from "../common/errors.ts";
 import type { LogLevel } from "../common/logger.ts";
 import type { DeploymentOptions } from "./deployment-plan.ts";
@@ -36,6 +36,11 @@ export interface PlatformConfig {
   readonly tee: TeeMode;
   /** How often the services make a new TLS key with fresh evidence; Teaclave's is 1 hour. */
   readonly attestationRefreshMs: number;
+  /**
+   * Directories under which `file:` URLs may read inputs and write outputs. The data
+   * directory is always excluded. Empty (the default) disables `file:` URLs.
+   */
+  readonly fileRoots: readonly string[];
   /** CA certificate (PEM) that https file URLs may chain to, besides the system roots. */
   readonly fileHttpsCa?: string;
   /** The services this process runs and where the others are. Default: all, in-process. */
@@ -57,6 +62,7 @@ export const defaultPlatformConfig = {
   tokenLifetimeSeconds: 86_400,
   logLevel: "info",
   tee: "simulation",
+  fileRoots: [],
   attestationRefreshMs: 3_600_000,
 } as const satisfies Omit<PlatformConfig, "dataDirectory">;
 
@@ -94,6 +100,14 @@ export function resolvePlatformConfig(
       throw new CloisterError(
         "INVALID_ARGUMENT",
         `setting ${name} must be a port from 0 to 65535, got ${value}`,
+      );
+    }
+  }
+  for (const root of config.fileRoots) {
+    if (!isAbsolute(root)) {
+      throw new CloisterError(
+        "INVALID_ARGUMENT",
+        `setting fileRoots must list absolute directories, got ${JSON.stringify(root)}`,
       );
     }
   }

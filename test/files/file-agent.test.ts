@@ -35,6 +35,11 @@ after(async () => {
   await rm(directory, { recursive: true, force: true });
 });
 
+/** Transfer options that let `file:` URLs use the test's own directory. */
+function local() {
+  return { localPaths: { roots: [directory], forbidden: [] } };
+}
+
 function freshPath(name = "file"): string {
   return join(directory, `${name}-${counter++}`);
 }
@@ -128,12 +133,12 @@ test("http upload fails unless the status is 200", async () => {
 test("file download copies the source", async () => {
   const source = await writeSource("local");
   const destination = freshPath();
-  await downloadFile(pathToFileURL(source).href, destination);
+  await downloadFile(pathToFileURL(source).href, destination, local());
   assert.equal(await readFile(destination, "utf8"), "local");
 });
 
 test("file download of a missing source fails", async () => {
-  await assert.rejects(downloadFile(pathToFileURL(freshPath("missing")).href, freshPath()), {
+  await assert.rejects(downloadFile(pathToFileURL(freshPath("missing")).href, freshPath(), local()), {
     code: "NOT_FOUND",
   });
 });
@@ -141,7 +146,7 @@ test("file download of a missing source fails", async () => {
 test("file download keeps an existing destination", async () => {
   const source = await writeSource("new");
   const destination = await writeSource("old");
-  await assert.rejects(downloadFile(pathToFileURL(source).href, destination), {
+  await assert.rejects(downloadFile(pathToFileURL(source).href, destination, local()), {
     code: "ALREADY_EXISTS",
   });
   assert.equal(await readFile(destination, "utf8"), "old");
@@ -150,14 +155,14 @@ test("file download keeps an existing destination", async () => {
 test("file upload places the file", async () => {
   const source = await writeSource("placed");
   const destination = freshPath("placed");
-  await uploadFile(source, pathToFileURL(destination).href);
+  await uploadFile(source, pathToFileURL(destination).href, local());
   assert.equal(await readFile(destination, "utf8"), "placed");
 });
 
 test("file upload never overwrites", async () => {
   const source = await writeSource("new");
   const destination = await writeSource("old");
-  await assert.rejects(uploadFile(source, pathToFileURL(destination).href), {
+  await assert.rejects(uploadFile(source, pathToFileURL(destination).href, local()), {
     code: "ALREADY_EXISTS",
   });
   assert.equal(await readFile(destination, "utf8"), "old");

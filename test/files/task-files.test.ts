@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import { generateFileCrypto, parseFileCrypto, prepareTaskFiles } from "../../src/files/index.ts";
 import type { FileCrypto, TaskFileOptions } from "../../src/files/index.ts";
 import { fileSchemeFor } from "../../src/files/schemes/file-scheme.ts";
-import { teaclaveFixture } from "../helpers/fixtures.ts";
+import { fixturesRoot, teaclaveFixture } from "../helpers/fixtures.ts";
 import { collect } from "./collect.ts";
 import { startLoopbackServer } from "./loopback-server.ts";
 import type { LoopbackServer } from "./loopback-server.ts";
@@ -50,6 +50,7 @@ function options(overrides: Partial<TaskFileOptions> = {}): TaskFileOptions {
     workDirectory: join(directory, `work-${run}`),
     fusionBaseDirectory: join(directory, "fusion"),
     maxOutputBytes: 64 * 1024 * 1024,
+    localPaths: { roots: [directory, fixturesRoot], forbidden: [] },
     ...overrides,
   };
 }

@@ -4,8 +4,8 @@ import { resolve } from "node:path";
 /** Root of this repository. */
 export const repositoryRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 
-/** The shared test vectors, checked out beside the repository as `../shared/fixtures`. */
-export const fixturesRoot = resolve(repositoryRoot, "../shared/fixtures");
+/** The test vectors, copied into the repository from the shared fixture set. */
+export const fixturesRoot = resolve(repositoryRoot, "test/fixtures");
 
 /** Path of a file under the Teaclave fixtures, for example `functions/rsa_sign/key.der`. */
 export function teaclaveFixture(relativePath: string): string {

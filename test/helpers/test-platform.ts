@@ -47,6 +47,8 @@ export async function startTestPlatform(
     authenticationPort: 0,
     frontendPort: 0,
     dev: true,
+    // Tests keep their files in temporary directories; the data directory stays excluded.
+    fileRoots: [tmpdir()],
     ...overrides,
   });
   const logger = createLogger({

@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "commander";
 import type { Command } from "commander";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { loadSimulationKey } from "../../attestation/simulation/attestation-key.ts";
 import { CloisterError } from "../../common/errors.ts";
 import { createLogger } from "../../common/logger.ts";
@@ -34,6 +34,7 @@ interface ServeOptions {
   authPort: number;
   frontendPort: number;
   executors: number;
+  fileRoot: string[];
   dev: boolean;
   logLevel: string;
   services: string;
@@ -102,6 +103,13 @@ export function registerServeCommand(program: Command): void {
       "development mode: the first start creates the admin account admin / teaclave",
       false,
     )
+    .option(
+      "--file-root <directory>",
+      "directory under which file:// input and output URLs may be read and written " +
+        "(repeatable; without it file:// URLs are rejected)",
+      (value: string, previous: string[]) => [...previous, resolve(value)],
+      [] as string[],
+    )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option(
       "--services <list>",
@@ -159,6 +167,7 @@ export function registerServeCommand(program: Command): void {
             executorWorkers: options.executors,
             dev: options.dev,
             logLevel: options.logLevel as LogLevel,
+            fileRoots: options.fileRoot,
             ...deploymentFrom(options),
             ...(process.env["CLOISTER_ADMIN_PASSWORD"] === undefined
               ? {}

@@ -1,5 +1,9 @@
+import type { LocalPathPolicy } from "./local-path-policy.ts";
+
 /** Settings every transport receives; each uses only the ones its scheme needs. */
 export interface TransportOptions {
+  /** Where `file:` URLs may read and write; without it every `file:` URL is rejected. */
+  readonly localPaths?: LocalPathPolicy;
   /** Local directory that `fusion:///TEACLAVE_FUSION_BASE/` maps to. */
   readonly fusionBaseDirectory?: string;
   /** Extra trusted CA certificates (PEM) for `https:` URLs, for example a test server's. */

@@ -3,7 +3,9 @@ import { copyFile, link, mkdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CloisterError } from "../../common/errors.ts";
-import type { FileTransport } from "./file-transport.ts";
+import type { FileTransport, TransportOptions } from "./file-transport.ts";
+import { checkLocalPath } from "./local-path-policy.ts";
+import type { LocalPathPolicy } from "./local-path-policy.ts";
 
 /** Never replace the destination; share blocks (reflink) where the file system can. */
 const copyFlags = constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE;
@@ -75,13 +77,19 @@ export async function placeLocalFile(
   }
 }
 
-/** `file:` URLs on the executor's own disk. */
+function allowedPaths(options: TransportOptions): LocalPathPolicy {
+  return options.localPaths ?? { roots: [], forbidden: [] };
+}
+
+/** `file:` URLs on the executor's own disk, confined to the allowed directories. */
 export const localFileTransport: FileTransport = {
-  async download(url, destination) {
-    await copyLocalFile(fileURLToPath(url), destination);
+  async download(url, destination, options) {
+    const path = await checkLocalPath(fileURLToPath(url), allowedPaths(options), "read");
+    await copyLocalFile(path, destination);
   },
 
-  async upload(source, url) {
-    await placeLocalFile(source, fileURLToPath(url));
+  async upload(source, url, options) {
+    const path = await checkLocalPath(fileURLToPath(url), allowedPaths(options), "write");
+    await placeLocalFile(source, path);
   },
 };

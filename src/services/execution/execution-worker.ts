@@ -5,6 +5,7 @@ import type { Logger } from "../../common/logger.ts";
 import type { Executor } from "../../executors/executor.ts";
 import { parseFileCrypto } from "../../files/file-crypto.ts";
 import { prepareTaskFiles } from "../../files/index.ts";
+import type { LocalPathPolicy } from "../../files/index.ts";
 import type { Scheduler, StagedTask } from "../../gen/cloister/internal/v1/scheduler_pb.ts";
 import { ExecutorCommand, ExecutorStatus, TaskStatus } from "../../gen/teaclave_common_pb.ts";
 
@@ -15,6 +16,8 @@ export interface ExecutionWorkerOptions {
   readonly executors: ReadonlyMap<string, Executor>;
   readonly workDirectory: string;
   readonly fusionBaseDirectory: string;
+  /** Where `file:` URLs may read and write; without it every `file:` URL is rejected. */
+  readonly localPaths?: LocalPathPolicy;
   readonly heartbeatIntervalMs: number;
   readonly maxOutputBytes: number;
   readonly logger: Logger;
@@ -138,6 +141,7 @@ export class ExecutionWorker {
       {
         workDirectory: join(this.#options.workDirectory, task.taskId),
         fusionBaseDirectory: this.#options.fusionBaseDirectory,
+        ...(this.#options.localPaths === undefined ? {} : { localPaths: this.#options.localPaths }),
         maxOutputBytes: this.#options.maxOutputBytes,
         signal,
         ...(this.#options.httpsCa === undefined ? {} : { httpsCa: this.#options.httpsCa }),
