@@ -1,6 +1,6 @@
-// Measures the cost of an attested TLS handshake against a plain TLS handshake on loopback:
-// from tls.connect until the client has received one byte that the server sends once it has
-// accepted the connection, so both sides' certificate checks are included. Every connection
+// Measures the cost of an attested TLS handshake against a plain TLS handshake on loopback.
+// Each time runs from tls.connect until the client has received one byte that the server
+// sends once it has accepted the connection, so both sides' certificate checks are included. Every connection
 // is a full handshake (no session resumption). Prints one Markdown section; progress goes to
 // stderr.
 import "reflect-metadata";

@@ -2,6 +2,7 @@ import type { ConnectRouter, Transport } from "@connectrpc/connect";
 import { CloisterError } from "../common/errors.ts";
 import type { Logger } from "../common/logger.ts";
 import { createRpcTransport } from "../transport/rpc-client.ts";
+import { createRejectionLog } from "../transport/rejection-log.ts";
 import { rejectionReason } from "../transport/rejection-reason.ts";
 import { startRpcServer } from "../transport/rpc-server.ts";
 import type { RpcServer } from "../transport/rpc-server.ts";
@@ -50,15 +51,19 @@ export function linkTransport(options: {
   const { identity, peers } = identityOf(options.setup, from);
   const address = plan.endpoints[endpoint];
   const baseUrl = endpointUrl(address);
+  const logRejection = createRejectionLog(options.logger, "server rejected");
   return createRpcTransport({
     baseUrl,
     verifyServer: peers.outbound(endpoint),
     clientCredentials: () => identity.credentials,
     onRejected: (error) =>
-      options.logger.warn(
-        { err: error, service: from, endpoint, address: baseUrl, reason: rejectionReason(error) },
-        "server rejected",
-      ),
+      logRejection({
+        err: error,
+        service: from,
+        endpoint,
+        address: baseUrl,
+        reason: rejectionReason(error),
+      }),
   });
 }
 

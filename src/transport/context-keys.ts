@@ -5,6 +5,7 @@ export const remoteAddressKey = createContextKey<string>("", { description: "rem
 
 /**
  * The verified identity of the service at the other end of an internal link: its service
- * name, taken from its attested certificate. `in-process` for calls inside one process.
+ * name, taken from its attested certificate. Empty for calls inside one process and on the
+ * public endpoints.
  */
 export const peerServiceKey = createContextKey<string>("", { description: "peer service" });

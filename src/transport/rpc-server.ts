@@ -6,6 +6,7 @@ import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../common/logger.ts";
 import { peerServiceKey, remoteAddressKey } from "./context-keys.ts";
+import { createRejectionLog } from "./rejection-log.ts";
 import { rejectionReason } from "./rejection-reason.ts";
 import type { TlsCredentials } from "./tls-credentials.ts";
 
@@ -89,6 +90,7 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
   });
   server.on("request", handler);
   if (verifyClient !== undefined) {
+    const logRejection = createRejectionLog(logger, "client rejected");
     // Runs after the handshake and before any HTTP/2 frame is processed.
     server.on("secureConnection", (socket: TLSSocket & { [peerServiceSymbol]?: string }) => {
       try {
@@ -100,15 +102,12 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
         }
         socket[peerServiceSymbol] = verifyClient(certificate);
       } catch (error) {
-        logger.warn(
-          {
-            err: error,
-            remoteAddress: socket.remoteAddress,
-            remotePort: socket.remotePort,
-            reason: rejectionReason(error),
-          },
-          "client rejected",
-        );
+        logRejection({
+          err: error,
+          remoteAddress: socket.remoteAddress,
+          remotePort: socket.remotePort,
+          reason: rejectionReason(error),
+        });
         socket.destroy();
       }
     });

@@ -80,8 +80,13 @@ test("signed identity list starts management", async () => {
 });
 
 test("tampered identity list stops start", async () => {
+  // Flips one hex digit of the first measurement.
   const tampered = Buffer.from(
-    enclaveInfo.toString().replace(/mr_enclave = "./, 'mr_enclave = "0'),
+    enclaveInfo
+      .toString()
+      .replace(/mr_enclave = "(.)/, (_match, digit: string) =>
+        digit === "0" ? 'mr_enclave = "1' : 'mr_enclave = "0',
+      ),
   );
   assert.notDeepEqual(tampered, enclaveInfo);
   const list = await writeList("tampered", tampered, [0, 1], enclaveInfo);
@@ -136,4 +141,18 @@ test("serve exits on a tampered list", async () => {
   );
   assert.equal(result.status, 1, result.stderr);
   assert.match(result.stderr, /cloister serve: identity list .* failed the auditor check/);
+});
+
+test("serve prints the identity list", () => {
+  const result = spawnSync(
+    process.execPath,
+    [
+      join(repositoryRoot, "bin/cloister.mjs"),
+      "serve",
+      ...["--data-dir", dataDirectory, "--print-enclave-info", "--log-level", "silent"],
+    ],
+    { encoding: "utf8", timeout: 60_000 },
+  );
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout, enclaveInfo.toString());
 });
