@@ -79,6 +79,8 @@ export interface TaskRecord {
   readonly creator: string;
   readonly functionId: string;
   readonly functionOwner: string;
+  /** SHA-256 of the function's definition when the task was created; invoke checks it. */
+  readonly functionDigest: string;
   /** The final argument object, with defaults filled in. */
   readonly functionArguments: Readonly<Record<string, unknown>>;
   readonly executor: string;

@@ -164,6 +164,13 @@ describe("authentication API", () => {
     await rejectsWith(functionOwner.authentication.listUsers(), Code.PermissionDenied);
   });
 
+  test("a re-registered id does not revive old tokens", async () => {
+    const first = await platform.createUser("reborn", "FunctionOwner");
+    await admin.authentication.deleteUser("reborn");
+    await admin.authentication.registerUser("reborn", "new-password", "FunctionOwner");
+    await rejectsWith(first.frontend.rpc.listFunctions({ userId: "reborn" }), Code.Unauthenticated);
+  });
+
   test("delete removes the account and its tokens", async () => {
     const victim = await platform.createUser("to-delete", "FunctionOwner");
     await rejectsWith(

@@ -263,6 +263,35 @@ describe("task state machine", () => {
     }
   });
 
+  test("a function changed after approval does not run", async () => {
+    const changing = await owner.frontend.registerFunction({
+      name: "builtin-echo",
+      description: "",
+      executorType: "builtin",
+      public: true,
+      arguments: [{ key: "message", defaultValue: "", allowOverwrite: true }],
+    });
+    const taskId = await alice.frontend.createTask({
+      functionId: changing,
+      arguments: { message: "x" },
+    });
+    await owner.frontend.rpc.updateFunction({
+      functionId: changing,
+      name: "builtin-echo",
+      description: "changed",
+      executorType: "builtin",
+      public: true,
+      arguments: [{ key: "message", defaultValue: "", allowOverwrite: false }],
+      usageQuota: -1,
+    });
+    await rejectsWith(
+      alice.frontend.invokeTask(taskId),
+      Code.FailedPrecondition,
+      /changed after task/,
+    );
+    assert.equal((await alice.frontend.getTask(taskId)).status, TaskStatus.Created);
+  });
+
   test("usage quota stops invocations past the limit", async () => {
     const limited = await owner.frontend.registerFunction({
       name: "builtin-echo",

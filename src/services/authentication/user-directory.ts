@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import { CloisterError } from "../../common/errors.ts";
 import { formatRole, parseRole } from "../../common/roles.ts";
 import type { UserRole } from "../../common/roles.ts";
@@ -56,7 +57,8 @@ export class UserDirectory {
       id: userId,
       role: formatRole(role),
       passwordHash: await hashPassword(password),
-      tokenGeneration: 0,
+      // A random start, so that tokens of a deleted account with the same id never match.
+      tokenGeneration: randomInt(2 ** 47),
     };
     try {
       await this.#storage.commit({ writes: [writeRecord(recordKeys.user(userId), record)] });

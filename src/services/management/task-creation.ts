@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { CloisterError } from "../../common/errors.ts";
 import type { OwnerList } from "../../gen/teaclave_frontend_service_pb.ts";
 import type { FunctionRecord, FunctionSlotRecord } from "../../storage/records.ts";
@@ -94,4 +95,20 @@ export function checkExecutor(fn: FunctionRecord, executor: string): void {
         `a ${fn.executorType} function runs on the ${expected ?? "(none)"} executor`,
     );
   }
+}
+
+/**
+ * Digest of everything in a function that decides what a task computes. Parties approve a
+ * task for the function as it was at creation; invoke refuses to run a changed one.
+ */
+export function functionDigest(fn: FunctionRecord): string {
+  const definition = {
+    name: fn.name,
+    executorType: fn.executorType,
+    payload: fn.payload,
+    arguments: fn.arguments,
+    inputs: fn.inputs,
+    outputs: fn.outputs,
+  };
+  return createHash("sha256").update(JSON.stringify(definition)).digest("hex");
 }

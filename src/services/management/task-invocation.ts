@@ -17,6 +17,7 @@ import {
   requireTask,
 } from "./management-context.ts";
 import { dataUuid, unsealFileCrypto } from "./sealed-crypto.ts";
+import { functionDigest } from "./task-creation.ts";
 import { advanceTask, missingApprovals, statusName, unassignedSlots } from "./task-progress.ts";
 
 function toStagedCrypto(crypto: FileCrypto): StagedCrypto {
@@ -67,6 +68,13 @@ export async function invokeTask(
     const fn = await requireFunction(context, task.functionId);
     if (fn.value.disabled) {
       throw new CloisterError("FAILED_PRECONDITION", `function ${fn.value.id} is disabled`);
+    }
+    if (functionDigest(fn.value) !== task.functionDigest) {
+      throw new CloisterError(
+        "FAILED_PRECONDITION",
+        `function ${fn.value.id} changed after task ${taskId} was created: create a new task ` +
+          "so that every party approves the new code",
+      );
     }
     const usage = await readRecord<UsageRecord>(context.storage, recordKeys.usage(task.functionId));
     const useCount = usage?.value.useCount ?? 0;

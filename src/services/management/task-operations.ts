@@ -16,7 +16,12 @@ import {
   requireFunction,
   requireTask,
 } from "./management-context.ts";
-import { checkExecutor, resolveArguments, resolveOwnership } from "./task-creation.ts";
+import {
+  checkExecutor,
+  functionDigest,
+  resolveArguments,
+  resolveOwnership,
+} from "./task-creation.ts";
 import { advanceTask, isTerminal, statusName } from "./task-progress.ts";
 
 export async function createTask(
@@ -53,6 +58,7 @@ export async function createTask(
     creator: caller.userId,
     functionId: fn.id,
     functionOwner: fn.owner,
+    functionDigest: functionDigest(fn),
     functionArguments,
     executor: request.executor,
     inputsOwnership,
