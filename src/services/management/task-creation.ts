@@ -9,6 +9,23 @@ import { executorForType } from "./function-validation.ts";
  * filled in, exact slot sets, and a valid executor for the function's type.
  */
 
+/** Deepest nesting of arrays and objects that an argument value may have. */
+const maxArgumentDepth = 32;
+
+/** Nesting depth of a parsed JSON value, without recursion so that no input can overflow. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [current, depth] = pending.pop()!;
+    if (typeof current !== "object" || current === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > maxArgumentDepth) return deepest;
+    for (const child of Object.values(current)) pending.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 /** Parses `function_arguments` and fills in the arguments that callers may not overwrite. */
 export function resolveArguments(
   fn: FunctionRecord,
@@ -25,6 +42,12 @@ export function resolveArguments(
   }
   if (typeof given !== "object" || given === null || Array.isArray(given)) {
     throw new CloisterError("INVALID_ARGUMENT", "function_arguments must be a JSON object");
+  }
+  if (nestingDepth(given) > maxArgumentDepth) {
+    throw new CloisterError(
+      "INVALID_ARGUMENT",
+      `function_arguments nests deeper than ${maxArgumentDepth} levels: flatten the values`,
+    );
   }
   const givenKeys = Object.keys(given);
   const overwritable = fn.arguments.filter((argument) => argument.allowOverwrite).map((a) => a.key);
