@@ -37,6 +37,20 @@ describe("authentication API", () => {
     );
   });
 
+  test("repeated failed logins lock the id for a minute", async () => {
+    await platform.createUser("guessed", "FunctionOwner");
+    const { authentication } = platform.anonymous();
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await rejectsWith(authentication.login("guessed", `guess-${attempt}`), Code.Unauthenticated);
+    }
+    await rejectsWith(
+      authentication.login("guessed", "guessed-password"),
+      Code.ResourceExhausted,
+      /try again/,
+    );
+    await platform.login("admin", "teaclave");
+  });
+
   test("calls without credentials are unauthenticated", async () => {
     const { authentication, frontend } = platform.anonymous();
     await rejectsWith(authentication.listUsers(), Code.Unauthenticated);

@@ -9,6 +9,7 @@ import type { UserRecord } from "../../storage/records.ts";
 import type { StorageBackend } from "../../storage/storage-backend.ts";
 import { deleteRecord, readRecord, retryOnConflict, writeRecord } from "../../storage/versioned.ts";
 import type { Versioned } from "../../storage/versioned.ts";
+import { LoginThrottle } from "./login-throttle.ts";
 
 const userIdPattern = /^[A-Za-z0-9_.@-]{1,128}$/;
 const maxPasswordLength = 1024;
@@ -28,6 +29,7 @@ const absentUserHash = hashPassword("cloister-absent-user");
 export class UserDirectory {
   readonly #storage: StorageBackend;
   readonly #tokens: TokenService;
+  readonly #throttle = new LoginThrottle();
 
   constructor(storage: StorageBackend, tokens: TokenService) {
     this.#storage = storage;
@@ -104,14 +106,17 @@ export class UserDirectory {
 
   /** Checks a password and issues a token; both failures give the same message. */
   async login(userId: string, password: string): Promise<string> {
+    this.#throttle.check(userId);
     const user = await this.get(userId);
     const valid = await verifyPassword(
       user?.value.passwordHash ?? (await absentUserHash),
       password,
     );
     if (user === undefined || !valid) {
+      this.#throttle.recordFailure(userId);
       throw new CloisterError("UNAUTHENTICATED", "invalid user id or password");
     }
+    this.#throttle.recordSuccess(userId);
     return this.#tokens.issue(userId, user.value.role, user.value.tokenGeneration);
   }
 
