@@ -87,6 +87,11 @@ async function runFunction(options: FunctionRunOptions): Promise<void> {
       );
     }
   }
+  if (options.payload === undefined && options.executor !== "builtin") {
+    throw new UsageError(
+      `--executor ${options.executor} runs user code: pass it with --payload FILE`,
+    );
+  }
   const payload =
     options.payload === undefined ? new Uint8Array() : await readPayload(options.payload);
 
