@@ -83,7 +83,7 @@ export async function setUpAttestation(
     plan.local.has("authentication") || plan.local.has("frontend")
       ? await AttestedIdentity.create(provider, "Teaclave")
       : undefined;
-  if (!plan.split) {
+  if (!plan.split && config.identityList === undefined) {
     return { attestation, apiIdentity, serviceIdentities: new Map(), peers: undefined };
   }
 
@@ -92,14 +92,19 @@ export async function setUpAttestation(
     // per-service measurement in the identity list; only simulation mode supplies both now.
     throw new CloisterError(
       "FAILED_PRECONDITION",
-      `services in separate processes need --tee simulation, not ${config.tee}: ` +
-        "run every service in one process with this TEE mode",
+      `separate processes and identity lists need the simulation TEE mode, not ${config.tee}: ` +
+        "run every service in one process without an identity list in this mode",
     );
   }
+  // A configured list is checked even when every service runs here, so that a bad list
+  // stops the start before a later split deployment would.
   const identities: Map<ServiceName, AcceptedIdentity> =
     config.identityList === undefined
       ? computedIdentities()
       : await loadIdentityList(config.identityList, provider.publicKey, plan.local);
+  if (!plan.split) {
+    return { attestation, apiIdentity, serviceIdentities: new Map(), peers: undefined };
+  }
   const serviceIdentities = new Map<ServiceName, AttestedIdentity>();
   const attestationDirectory = join(config.dataDirectory, "attestation");
   for (const service of plan.attestedServices) {

@@ -11,7 +11,8 @@ import { resolvePlatformConfig } from "../../src/platform/platform-config.ts";
 import { startPlatform } from "../../src/platform/platform.ts";
 import { simulatedEnclaveInfo } from "../../src/platform/service-identities.ts";
 import type { IdentityListFiles } from "../../src/platform/service-identities.ts";
-import type { InternalEndpointName } from "../../src/platform/service-topology.ts";
+import { serviceNames } from "../../src/platform/service-topology.ts";
+import type { InternalEndpointName, ServiceName } from "../../src/platform/service-topology.ts";
 import { repositoryRoot } from "../helpers/fixtures.ts";
 import { freePort } from "../helpers/serve-process.ts";
 import { captureLogger, freeEndpoints } from "./deployment-helpers.ts";
@@ -60,23 +61,32 @@ async function writeList(
   return { enclaveInfoPath, auditorKeyPaths, signaturePaths, threshold: 2 };
 }
 
-async function startWith(identityList: IdentityListFiles) {
+async function startWith(
+  identityList: IdentityListFiles,
+  services: ServiceName[] = ["management"],
+) {
   return startPlatform(
     resolvePlatformConfig({
       dataDirectory,
       authenticationPort: await freePort(),
       frontendPort: await freePort(),
-      deployment: { services: ["management"], endpoints },
+      executorWorkers: 0,
+      deployment: { services, endpoints },
       identityList,
     }),
     captureLogger().logger,
   );
 }
 
-test("signed identity list starts management", async () => {
-  const platform = await startWith(await writeList("valid", enclaveInfo, [0, 2]));
+test("signed identity list allows start", async () => {
+  const list = await writeList("valid", enclaveInfo, [0, 2]);
+  const platform = await startWith(list);
   assert.equal(platform.internalPorts.management, endpoints.management.port);
   await platform.stop();
+
+  const allInOne = await startWith(list, [...serviceNames]);
+  assert.deepEqual(allInOne.internalPorts, {});
+  await allInOne.stop();
 });
 
 test("tampered identity list stops start", async () => {
@@ -93,6 +103,10 @@ test("tampered identity list stops start", async () => {
   await assert.rejects(startWith(list), {
     code: "INTEGRITY",
     message: /failed the auditor check \(signature 1 verifies under no auditor key\)/,
+  });
+  await assert.rejects(startWith(list, [...serviceNames]), {
+    code: "INTEGRITY",
+    message: /failed the auditor check/,
   });
 });
 
