@@ -87,17 +87,17 @@ async function runFunction(options: FunctionRunOptions): Promise<void> {
       );
     }
   }
-  if (options.payload === undefined && options.executor !== "builtin") {
-    throw new UsageError(
-      `--executor ${options.executor} runs user code: pass it with --payload FILE`,
-    );
-  }
   const payload =
     options.payload === undefined ? new Uint8Array() : await readPayload(options.payload);
 
   const executors = createExecutors();
   try {
     const executor = findExecutor(executors, options.executor);
+    if (options.payload === undefined && executor.executorType !== "builtin") {
+      throw new UsageError(
+        `--executor ${options.executor} runs user code: pass it with --payload FILE`,
+      );
+    }
     const runtime = new LocalFunctionRuntime({ inputs, outputs });
     const abort = new AbortController();
     const onInterrupt = (): void => abort.abort(new CloisterError("ABORTED", "interrupted"));
