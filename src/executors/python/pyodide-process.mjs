@@ -16,8 +16,6 @@ import { constants as fsConstants, readFileSync, readdirSync, statSync } from "n
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 
-/** Largest interpreter heap that is kept for the next task. */
-const maxReusedHeapBytes = 256 * 2 ** 20;
 /** Granularity of the clocks that Python reads, in milliseconds. */
 const clockResolutionMs = 100;
 const guestFolder = new URL("./guest/", import.meta.url);
@@ -26,6 +24,8 @@ const hostProcess = process;
 const send = (message) => hostProcess.send?.(message);
 let runTask;
 let pyodideApi;
+// Each process runs one task, so that nothing a task changes reaches another task.
+let ranTask = false;
 
 hostProcess.on("disconnect", () => hostProcess.exit(0));
 hostProcess.on("message", (message) => {
@@ -49,7 +49,7 @@ hostProcess.on("message", (message) => {
       },
     );
   } else if (message.type === "run") {
-    send(run(message.job));
+    send(ranTask ? alreadyUsed() : run(message.job));
   } else if (message.type === "self-check") {
     send({ type: "done", result: checkConfinement() });
   }
@@ -162,7 +162,18 @@ function lockDown(pyodide) {
   delete globalThis.process;
 }
 
+function alreadyUsed() {
+  return {
+    type: "failed",
+    code: "INTERNAL",
+    message: "the Python interpreter already ran a task and takes no other",
+    retire: true,
+  };
+}
+
+/** Runs the task and returns the reply, which always asks the host to retire the process. */
 function run(job) {
+  ranTask = true;
   const slots = Object.keys(job.inputs);
   // IPC delivers Node Buffers, which Pyodide does not convert; plain views are converted.
   const datas = slots.map((slot) => {
@@ -173,10 +184,7 @@ function run(job) {
   try {
     proxy = runTask(job.source, job.argv, slots, datas, job.outputNames, job.outputLimitBytes);
     const result = proxy.toJs({ dict_converter: Object.fromEntries });
-    const answer = reply(job, result);
-    // WebAssembly memory never shrinks, so an interpreter that grew large is replaced.
-    const heapBytes = pyodideApi._module.HEAPU8.buffer.byteLength;
-    return heapBytes > maxReusedHeapBytes ? { ...answer, retire: true } : answer;
+    return { ...reply(job, result), retire: true };
   } catch {
     // The traceback may quote input data, so it stays in this process.
     return {

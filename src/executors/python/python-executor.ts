@@ -33,7 +33,10 @@ export const pythonMinimumMemoryBytes = 128 * 2 ** 20;
 
 /** Options of the Python executor. */
 export interface PythonExecutorOptions {
-  /** Number of warm interpreter processes kept for runs; default 2. Each takes about 150 MB. */
+  /**
+   * Maximum number of interpreter processes, running, starting and spare together; default 2.
+   * Each takes about 150 MB.
+   */
   readonly maxInterpreters?: number;
 }
 
@@ -60,9 +63,11 @@ interface PythonResult {
  * With the argument `save_log` set to "true", what the function prints becomes the log,
  * one `[INFO mesapy] <line>` per line.
  *
- * Interpreters are warm child processes, loaded on first use and reused between tasks
- * (fresh globals, task modules removed). A run that times out or is cancelled kills its
- * process, and a new one loads for the next task.
+ * Each task runs in a fresh interpreter process, which is killed after the task, because
+ * a task can change state that the Python-level checks do not reset, for example the
+ * attributes of standard-library classes. Processes start from a memory snapshot of a
+ * freshly loaded interpreter, and the executor keeps one started spare process so that the
+ * next task does not wait for the start.
  */
 export class MesapyExecutor implements Executor {
   readonly name = "mesapy";
@@ -74,6 +79,7 @@ export class MesapyExecutor implements Executor {
       label: "Python",
       launch: (maxPages) => launchPyodide(maxPages),
       maxSandboxes: options.maxInterpreters ?? 2,
+      singleUse: true,
     });
   }
 

@@ -8,8 +8,14 @@ export interface SandboxPoolOptions<K> {
   readonly label: string;
   /** Starts a sandbox for `key`; resolves once it can take jobs. */
   readonly launch: (key: K) => Promise<SandboxChannel>;
-  /** Maximum number of live sandboxes, busy and idle together. */
+  /** Maximum number of live sandboxes, busy, idle and starting together. */
   readonly maxSandboxes: number;
+  /**
+   * Runs at most one job in each sandbox, so no state can pass from one job to the next
+   * (default false). The pool then keeps one started spare sandbox for the key of the last
+   * job while `maxSandboxes` allows, so the next job with that key does not wait for a start.
+   */
+  readonly singleUse?: boolean;
 }
 
 /** Time limit and cancellation of one job. */
@@ -36,13 +42,16 @@ interface Slot<K> {
  * A lazily filled pool of warm sandboxes (worker threads or child processes), keyed by their
  * configuration, for example the memory cap. Each sandbox runs one job at a time. A sandbox
  * that times out, is cancelled, crashes or requests retirement is killed and replaced on
- * demand, so the pool stays usable after a runaway job.
+ * demand, so the pool stays usable after a runaway job. With `singleUse`, every sandbox is
+ * killed after its job and a spare is started in the background.
  */
 export class SandboxPool<K> {
   readonly #options: SandboxPoolOptions<K>;
   readonly #idle: Slot<K>[] = [];
   readonly #busy = new Set<Slot<K>>();
   readonly #waiters: (() => void)[] = [];
+  /** Keys for which a spare sandbox is starting. */
+  readonly #startingSpares = new Set<K>();
   #live = 0;
   #closed = false;
 
@@ -65,10 +74,12 @@ export class SandboxPool<K> {
       throw cancelled();
     }
     this.#busy.add(slot);
+    // Starts the next job's sandbox while this job runs, when the pool has room for it.
+    if (this.#options.singleUse === true) this.#startSpare(key);
     let keep = false;
     try {
       const reply = await this.#exchange(slot, job, options);
-      keep = reply.type !== "ready" && reply.retire !== true;
+      keep = this.#options.singleUse !== true && reply.type !== "ready" && reply.retire !== true;
       if (reply.type === "failed") {
         throw new CloisterError(reply.code as ErrorCode, reply.message);
       }
@@ -83,6 +94,7 @@ export class SandboxPool<K> {
       this.#busy.delete(slot);
       if (keep && slot.alive && !this.#closed) this.#release(slot);
       else this.#discard(slot);
+      if (this.#options.singleUse === true) this.#startSpare(key);
     }
   }
 
@@ -162,6 +174,10 @@ export class SandboxPool<K> {
       await new Promise<void>((resolve) => {
         const wake = (): void => {
           signal.removeEventListener("abort", wake);
+          // A cancelled wait must leave the queue, or a later wake-up would reach it
+          // instead of a job that still waits.
+          const index = this.#waiters.indexOf(wake);
+          if (index !== -1) this.#waiters.splice(index, 1);
           resolve();
         };
         this.#waiters.push(wake);
@@ -187,6 +203,28 @@ export class SandboxPool<K> {
       slot.onExit?.(reason);
     });
     return slot;
+  }
+
+  /**
+   * Starts a sandbox for `key` in the background and adds it to the idle ones, unless one is
+   * idle or starting already or the pool is full.
+   */
+  #startSpare(key: K): void {
+    if (this.#closed || this.#live >= this.#options.maxSandboxes) return;
+    if (this.#startingSpares.has(key) || this.#idle.some((slot) => slot.key === key)) return;
+    this.#startingSpares.add(key);
+    this.#start(key).then(
+      (slot) => {
+        this.#startingSpares.delete(key);
+        if (this.#closed) this.#discard(slot);
+        else this.#release(slot);
+      },
+      () => {
+        // NOTE: the failure is not reported here. The next job with this key starts its
+        // own sandbox and fails with the launch error if the cause persists.
+        this.#startingSpares.delete(key);
+      },
+    );
   }
 
   #release(slot: Slot<K>): void {

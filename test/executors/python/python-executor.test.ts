@@ -315,3 +315,34 @@ def entrypoint(argv):
   assert.deepEqual(unsaved.log, []);
   await Promise.all([files.remove(), again.remove()]);
 });
+
+test("python class patches do not leak between tasks", async () => {
+  const files = await TestFiles.create({});
+  const patcher = `
+import json
+
+def entrypoint(argv):
+    captured = []
+    original = json.JSONDecoder.decode
+
+    def spy(self, text, *args, **kwargs):
+        captured.append(text)
+        return original(self, text, *args, **kwargs)
+
+    json.JSONDecoder.decode = spy
+    json.JSONDecoder.captured = captured
+    json.loads('{"tenant": "one"}')
+    return str(len(captured))
+`;
+  const victim = `
+import json
+
+def entrypoint(argv):
+    json.loads('{"tenant": "two"}')
+    captured = getattr(json.JSONDecoder, "captured", None)
+    return json.JSONDecoder.decode.__name__ + "|" + repr(captured)
+`;
+  assert.equal(await run(patcher, files.runtime), "1");
+  assert.equal(await run(victim, files.runtime), "decode|None");
+  await files.remove();
+});
