@@ -16,6 +16,8 @@ import { constants as fsConstants, readFileSync, readdirSync, statSync } from "n
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
 
+/** Number of Python interrupt checks between two reads of the parent's process id. */
+const parentCheckInterval = 100;
 /** Granularity of the clocks that Python reads, in milliseconds. */
 const clockResolutionMs = 100;
 const guestFolder = new URL("./guest/", import.meta.url);
@@ -119,7 +121,31 @@ async function initialize(message) {
   );
   runTask = pyodide.pyimport("cloister_sandbox").run_task_from_js;
   pyodideApi = pyodide;
+  exitWithParent(pyodide);
   lockDown(pyodide);
+}
+
+/**
+ * Makes the process exit when its parent dies, also while Python runs. The "disconnect"
+ * handler cannot run then, because Python blocks the event loop. Python's eval loop reads
+ * Pyodide's interrupt buffer from time to time, so a getter on it checks whether the
+ * process was handed to a new parent.
+ * NOTE: a single long call into C code (a huge integer power, for example) reads no
+ * interrupt buffer, so the process exits only once that call returns.
+ */
+function exitWithParent(pyodide) {
+  const parentPid = hostProcess.ppid;
+  let checks = 0;
+  pyodide.setInterruptBuffer({
+    get 0() {
+      checks += 1;
+      if (checks % parentCheckInterval === 0 && hostProcess.ppid !== parentPid) {
+        hostProcess.exit(1);
+      }
+      return 0;
+    },
+    set 0(value) {},
+  });
 }
 
 function copyFolder(FS, folderUrl, target) {
