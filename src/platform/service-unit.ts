@@ -1,5 +1,5 @@
+import { createDirectTransport } from "../transport/direct-transport.ts";
 import type { ConnectRouter, ServiceImpl, Transport } from "@connectrpc/connect";
-import { createRouterTransport } from "@connectrpc/connect";
 import type { Logger } from "../common/logger.ts";
 import type { PlatformKey } from "../security/platform-key.ts";
 import type { TaskSignal } from "../services/scheduler/task-signal.ts";
@@ -41,7 +41,10 @@ export function routesOf(
   return (router) => router.service(service, implementation as never);
 }
 
-/** Returns an in-process transport to an internal endpoint. */
+/**
+ * Returns an in-process transport to an internal endpoint. It calls the same handlers as
+ * the network endpoint would, without encoding the messages.
+ */
 export function inProcessTransport(routes: (router: ConnectRouter) => void): Transport {
-  return createRouterTransport(routes);
+  return createDirectTransport(routes);
 }

@@ -34,6 +34,8 @@ interface SigningKeysRecord {
 const secretBytes = 64;
 const audience = "cloister-api";
 const reloadIntervalMs = 60_000;
+/** Verified tokens remembered at once; the oldest is forgotten first. */
+const maxVerifiedTokens = 10_000;
 
 /**
  * Issues and verifies HS512 JSON Web Tokens. The signing keys persist in storage, sealed with
@@ -48,6 +50,7 @@ export class TokenService {
   #secrets = new Map<string, webcrypto.CryptoKey>();
   #signingKid = "";
   #loadedAtMs = 0;
+  readonly #verified = new Map<string, TokenClaims>();
 
   private constructor(
     storage: StorageBackend,
@@ -112,6 +115,20 @@ export class TokenService {
 
   /** Verifies a token's signature, issuer, audience and expiry; raises UNAUTHENTICATED. */
   async verify(token: string): Promise<TokenClaims> {
+    // A token's signature and claims never change, so a verified token is remembered until
+    // it expires. The caller still checks the user's current record on every call.
+    const remembered = this.#verified.get(token);
+    if (remembered !== undefined && remembered.exp > Date.now() / 1000) return remembered;
+    const claims = await this.#verifySignature(token);
+    this.#verified.set(token, claims);
+    if (this.#verified.size > maxVerifiedTokens) {
+      const oldest = this.#verified.keys().next().value;
+      if (oldest !== undefined) this.#verified.delete(oldest);
+    }
+    return claims;
+  }
+
+  async #verifySignature(token: string): Promise<TokenClaims> {
     try {
       const { payload } = await jwtVerify(token, (header) => this.#secretFor(header.kid), {
         issuer: this.#issuer,

@@ -1,0 +1,71 @@
+import { create } from "@bufbuild/protobuf";
+import type { DescMessage, DescMethod, DescService, MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, createContextValues, createHandlerContext } from "@connectrpc/connect";
+import type { ConnectRouter, ContextValues, Transport, UnaryResponse } from "@connectrpc/connect";
+
+type UnaryHandler = (request: unknown, context: unknown) => Promise<unknown> | unknown;
+
+/**
+ * A transport that calls the service implementations of this process directly: the same
+ * handlers as over the network, with request and response messages passed as objects
+ * instead of being encoded, framed and decoded. Only unary methods are supported.
+ *
+ * Messages are not copied, so neither side may change a message after the call.
+ */
+export function createDirectTransport(routes: (router: ConnectRouter) => void): Transport {
+  const handlers = new Map<DescMethod, { service: DescService; handler: UnaryHandler }>();
+  const collector = {
+    service(service: DescService, implementation: Record<string, UnaryHandler>) {
+      for (const method of service.methods) {
+        const handler = implementation[method.localName];
+        if (handler !== undefined)
+          handlers.set(method, { service, handler: handler.bind(implementation) });
+      }
+      return collector;
+    },
+  };
+  routes(collector as unknown as ConnectRouter);
+
+  return {
+    async unary<I extends DescMessage, O extends DescMessage>(
+      method: DescMethod & { input: I; output: O },
+      signal: AbortSignal | undefined,
+      timeoutMs: number | undefined,
+      header: ConstructorParameters<typeof Headers>[0] | undefined,
+      input: MessageInitShape<I>,
+      contextValues?: ContextValues,
+    ): Promise<UnaryResponse<I, O>> {
+      const entry = handlers.get(method);
+      if (entry === undefined) {
+        throw new ConnectError(
+          `unknown method ${method.parent.typeName}/${method.name}`,
+          Code.Unimplemented,
+        );
+      }
+      const context = createHandlerContext({
+        service: entry.service,
+        method,
+        protocolName: "in-process",
+        requestMethod: "POST",
+        url: `/${method.parent.typeName}/${method.name}`,
+        ...(signal === undefined ? {} : { requestSignal: signal }),
+        ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(header === undefined ? {} : { requestHeader: header }),
+        contextValues: contextValues ?? createContextValues(),
+      });
+      const request = create(method.input, input);
+      const output = (await entry.handler(request, context)) as MessageInitShape<O>;
+      return {
+        stream: false,
+        service: method.parent,
+        method: method as never,
+        header: context.responseHeader,
+        message: create(method.output, output),
+        trailer: context.responseTrailer,
+      } as UnaryResponse<I, O>;
+    },
+    stream() {
+      throw new ConnectError("streaming calls are not supported in process", Code.Unimplemented);
+    },
+  };
+}
