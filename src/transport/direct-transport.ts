@@ -6,7 +6,7 @@ import type { ConnectRouter, ContextValues, Transport, UnaryResponse } from "@co
 type UnaryHandler = (request: unknown, context: unknown) => Promise<unknown> | unknown;
 
 /**
- * A transport that calls the service implementations of this process directly: the same
+ * Creates a transport that calls the service implementations of this process directly: the same
  * handlers as over the network, with request and response messages passed as objects
  * instead of being encoded, framed and decoded. Only unary methods are supported.
  *

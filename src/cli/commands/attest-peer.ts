@@ -18,7 +18,7 @@ export interface AttestPeerOptions {
   readonly asCaCert?: string;
 }
 
-/** The peer's certificate as the TLS handshake delivered it; nothing is sent after it. */
+/** Fetches the peer's certificate from a TLS handshake; nothing is sent after it. */
 function fetchPeerCertificate(address: string): Promise<X509Certificate> {
   const separator = address.lastIndexOf(":");
   const host = address.slice(0, separator).replace(/^\[|\]$/g, "");

@@ -29,10 +29,11 @@ async function connect(options: ConnectionOptions): Promise<AuthenticationClient
 
 class UsageError extends Error {}
 
-/** The password for a new or updated account: CLOISTER_NEW_PASSWORD, or a generated one. */
+/** Returns the password for a new or updated account: CLOISTER_NEW_PASSWORD, or a generated one. */
 function newPassword(): { password: string; generated: boolean } {
-  const given = process.env[newPasswordVariable];
-  if (given !== undefined && given !== "") return { password: given, generated: false };
+  const configured = process.env[newPasswordVariable];
+  if (configured !== undefined && configured !== "")
+    return { password: configured, generated: false };
   return { password: randomBytes(18).toString("base64url"), generated: true };
 }
 

@@ -3,7 +3,7 @@ import { basename, dirname, join, relative, isAbsolute } from "node:path";
 import { CloisterError } from "../../common/errors.ts";
 
 /**
- * Which local paths `file:` URLs may name. A registered URL is user input, so without this
+ * The local directories that `file:` URLs may name. A registered URL is user input, so without this
  * rule a data owner could make the executor read the platform's own keys or write anywhere
  * the server may write.
  */
