@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, test } from "node:test";
+import { loadPyodide } from "pyodide";
+import type { PyodideInterface } from "pyodide";
 import { CloisterError } from "../../../src/common/errors.ts";
 import type { ErrorCode } from "../../../src/common/errors.ts";
 import type { ExecutionLimits } from "../../../src/executors/executor.ts";
@@ -8,7 +12,8 @@ import { MesapyExecutor } from "../../../src/executors/python/python-executor.ts
 import { teaclaveFixture } from "../../helpers/fixtures.ts";
 import { TestFiles, makeRequest } from "../helpers.ts";
 
-// One interpreter for the file; each stopped run costs a fresh load of about 2 s.
+// At most one interpreter process at a time. Each run gets a fresh one, started from the
+// memory snapshot while the previous run ends.
 const executor = new MesapyExecutor({ maxInterpreters: 1 });
 after(() => executor.close());
 
@@ -20,7 +25,7 @@ async function run(
   const request = makeRequest({
     executorType: "python",
     payload: source,
-    // The minimum memory limit everywhere, so that every run can use the same interpreter.
+    // The minimum memory limit everywhere, so that every run can use the started spare.
     limits: { memoryBytes: 128 * 2 ** 20, ...options.limits },
   });
   try {
@@ -219,7 +224,7 @@ test("python memory limit below minimum", async () => {
 });
 
 test("python large allocation then normal run", async () => {
-  // The grown interpreter is replaced after this run, which the next run must not notice.
+  // The large heap of this run must not affect the next run.
   const source = `
 def entrypoint(argv):
     block = bytearray(300 * 1000 * 1000)
@@ -227,4 +232,198 @@ def entrypoint(argv):
 `;
   assert.equal(await run(source, { limits: { memoryBytes: 512 * 2 ** 20 } }), "300000000");
   await assertHealthy();
+});
+
+let trusted: Promise<PyodideInterface> | undefined;
+
+/**
+ * Returns a Pyodide instance in the test process, outside the sandbox, that makes marshal
+ * data with code objects and can import cloister_sandbox directly.
+ */
+function trustedPyodide(): Promise<PyodideInterface> {
+  trusted ??= (async () => {
+    const pyodide = await loadPyodide({ packages: [] });
+    const sandboxSource = await readFile(
+      new URL("../../../src/executors/python/guest/cloister_sandbox.py", import.meta.url),
+    );
+    pyodide.FS.mkdirTree("/cloister");
+    pyodide.FS.writeFile("/cloister/cloister_sandbox.py", sandboxSource);
+    pyodide.runPython("import sys\nsys.path.insert(0, '/cloister')\nimport cloister_sandbox");
+    return pyodide;
+  })();
+  return trusted;
+}
+
+/** Returns the marshal bytes of the value of the Python expression `expression`. */
+async function marshalBytes(expression: string): Promise<Uint8Array> {
+  const pyodide = await trustedPyodide();
+  const scope = pyodide.globals.get("dict")();
+  try {
+    pyodide.runPython(
+      "import functools, marshal\n" +
+        "code = compile('result = \"unchecked\"', '<payload>', 'exec')\n" +
+        `data = marshal.dumps(${expression})\n`,
+      { globals: scope },
+    );
+    const proxy = scope.get("data");
+    try {
+      return proxy.toJs() as Uint8Array;
+    } finally {
+      proxy.destroy();
+    }
+  } finally {
+    scope.destroy();
+  }
+}
+
+test("python marshal code objects are rejected", async () => {
+  const folder = await mkdtemp(join(tmpdir(), "cloister-marshal-"));
+  const datas: Record<string, string> = {};
+  const cases: Record<string, string> = {
+    // 102 tuples around a code object, past the depth limit of 100.
+    deep: "functools.reduce(lambda value, _: (value,), range(102), code)",
+    sliced: "slice(code, None, None)",
+    keyed: "{('key', code): 1}",
+    plain: "code",
+  };
+  for (const [slot, expression] of Object.entries(cases)) {
+    datas[slot] = join(folder, slot);
+    await writeFile(datas[slot], await marshalBytes(expression));
+  }
+  const files = await TestFiles.create(datas);
+  const source = `
+import marshal
+
+def attempt(slot):
+    data = teaclave_open(slot, "rb").read()
+    try:
+        value = marshal.loads(data)
+    except ValueError as error:
+        return str(error)
+    return "loaded " + type(value).__name__
+
+def entrypoint(argv):
+    return "|".join(attempt(slot) for slot in ["deep", "sliced", "keyed", "plain"])
+`;
+  const summary = await run(source, { files });
+  assert.equal(
+    summary,
+    [
+      "marshal data nested deeper than 100 levels is not supported",
+      "marshal data with code objects is not supported",
+      "marshal data with code objects is not supported",
+      "marshal data with code objects is not supported",
+    ].join("|"),
+  );
+  await Promise.all([files.remove(), rm(folder, { recursive: true, force: true })]);
+});
+
+test("python nested data within limit loads", async () => {
+  const source = `
+import marshal
+
+def entrypoint(argv):
+    # 100 nested containers, the limit: 98 tuples, then a dict with a slice in it.
+    value = [1]
+    for _ in range(98):
+        value = (value, {"k": slice(1, 2)})
+    loaded = marshal.loads(marshal.dumps(value))
+    cyclic = []
+    cyclic.append(cyclic)
+    marshal.loads(marshal.dumps(cyclic))
+    return str(loaded == value)
+`;
+  assert.equal(await run(source), "True");
+});
+
+test("python leaked code cannot become function", async () => {
+  // Simulates a hole in the marshal check: the audit hook must still stop the function.
+  const pyodide = await trustedPyodide();
+  const probes: Record<string, string> = {
+    "constructing functions": "type(entrypoint)(code, {})()",
+    "constructing code objects": "code.replace(co_name='renamed')",
+  };
+  for (const [denial, statement] of Object.entries(probes)) {
+    const scope = pyodide.globals.get("dict")();
+    try {
+      scope.set(
+        "source",
+        `
+import marshal
+
+def entrypoint(argv):
+    code = marshal.loads(teaclave_open("code", "rb").read())
+    try:
+        ${statement}
+    except Exception:
+        pass
+    return "ran unchecked code"
+`,
+      );
+      pyodide.runPython(
+        "import marshal, cloister_sandbox\n" +
+          "check = cloister_sandbox.check_marshal_value\n" +
+          "cloister_sandbox.check_marshal_value = lambda value: None\n" +
+          "code = compile('result = 1', '<payload>', 'exec')\n" +
+          "try:\n" +
+          "    result = cloister_sandbox.run_task(source, [], {'code': marshal.dumps(code)}, [], 1000)\n" +
+          "finally:\n" +
+          "    cloister_sandbox.check_marshal_value = check\n" +
+          "violation = result['violation']\n",
+        { globals: scope },
+      );
+      assert.match(String(scope.get("violation")), new RegExp(denial), statement);
+    } finally {
+      scope.destroy();
+    }
+  }
+});
+
+test("python format field attributes are denied", async () => {
+  const escapes = [
+    "'{0.__globals__[sys].modules}'.format(teaclave_open)",
+    "'{0.__closure__}'.format(teaclave_open)",
+    "'{0.__code__}'.format(teaclave_open)",
+    "str.format('{0.__globals__}', teaclave_open)",
+    "getattr('{0.__globals__}', 'format')(teaclave_open)",
+    "'{0:{1.__globals__}}'.format(1, teaclave_open)",
+    "'{f.__closure__}'.format_map({'f': teaclave_open})",
+    "list(map('{0.__globals__}'.format, [teaclave_open]))",
+    "collections.UserString('{0.__globals__}').format(teaclave_open)",
+    "collections.UserString.format(collections.UserString('{0.__globals__}'), teaclave_open)",
+  ];
+  for (const expression of escapes) {
+    const source = `import collections\ndef entrypoint(argv):\n    return str(${expression})\n`;
+    await assert.rejects(run(source), hasCode("PERMISSION_DENIED", /__/), expression);
+  }
+});
+
+test("python plain format fields still work", async () => {
+  const source = `
+import collections
+
+def entrypoint(argv):
+    parts = [
+        "{0} {1[0]} {2.real} {x}".format("a", [1], 3, x="y"),
+        "{a:>{width}}".format_map({"a": "b", "width": 2}),
+        getattr("{}", "format")(1),
+        str.format("{}", 2),
+        collections.UserString("{0}").format(3),
+    ]
+    format = "{}!".format
+    parts.append(format(4))
+    return "|".join(parts)
+`;
+  assert.equal(await run(source), "a 1 3 y| b|1|2|3|4!");
+});
+
+test("python reserved names are rejected", async () => {
+  const sources = [
+    "def entrypoint(__cloister_attribute__):\n    return 'x'\n",
+    "__cloister_attribute__ = 1\ndef entrypoint(argv):\n    return 'x'\n",
+    "def entrypoint(argv):\n    match 'x':\n        case str(format=f):\n            return 'x'\n",
+  ];
+  for (const source of sources) {
+    await assert.rejects(run(source), hasCode("PERMISSION_DENIED"), source);
+  }
 });

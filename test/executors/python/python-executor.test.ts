@@ -6,7 +6,7 @@ import type { FunctionRuntime } from "../../../src/functions/runtime.ts";
 import { teaclaveFixture } from "../../helpers/fixtures.ts";
 import { TestFiles, makeRequest } from "../helpers.ts";
 
-// One interpreter for the whole file: Pyodide takes about 2 s to load.
+// At most one interpreter process at a time; each run gets a fresh one.
 const executor = new MesapyExecutor({ maxInterpreters: 1 });
 after(() => executor.close());
 

@@ -1,16 +1,19 @@
-"""Runs one Teaclave Python function inside a warm Pyodide interpreter.
+"""Runs one Teaclave Python function inside a fresh Pyodide interpreter.
 
-The host calls run_task() once per task. The user's source is checked and executed in
-fresh globals with a reduced set of builtins, and it can import only the modules listed in
-ALLOWED_MODULES, each as a view created for this task. Everything the task imported is
-removed from sys.modules afterwards. These checks give clear errors and keep one task's
-state from the next. If they are bypassed, the process around the interpreter still
-confines the function: it has no code generation from strings, Node's permission model and
-no host globals.
+The host calls run_task() once per interpreter process. The user's source is checked,
+rewritten so that str.format reaches only allowed attributes, and executed in fresh globals
+with a reduced set of builtins. It can import only the modules listed in ALLOWED_MODULES,
+each as a view created for this task. While the function runs, an audit hook rejects the
+construction of functions and code objects. These checks give clear errors. If they are
+bypassed, the process around the interpreter still confines the function: it has no code
+generation from strings, Node's permission model and no host globals, and it is killed after
+the task.
 """
 
+import _string
 import ast
 import builtins
+import collections
 import gc
 import marshal
 import sys
@@ -81,6 +84,37 @@ DENIED_NAMES = frozenset(
     ["__builtins__", "__import__", "__loader__", "__spec__", "__build_class__"]
 )
 
+# Prefix of the names that the rewritten source uses; function sources must not use them.
+RESERVED_PREFIX = "__cloister"
+# Builtin through which the rewritten source reads the attributes in FORMAT_METHODS.
+ATTRIBUTE_HELPER = "__cloister_attribute__"
+# str methods whose format strings can read attributes: "{0.__globals__}".format(f).
+FORMAT_METHODS = frozenset(["format", "format_map"])
+
+# Deepest nesting of containers that safe_marshal_loads accepts.
+MAX_MARSHAL_DEPTH = 100
+# Types that marshal data may contain; code objects and anything unknown are rejected.
+MARSHAL_LEAF_TYPES = (
+    type(None),
+    type(Ellipsis),
+    bool,
+    int,
+    float,
+    complex,
+    str,
+    bytes,
+)
+MARSHAL_CONTAINER_TYPES = (tuple, list, set, frozenset, dict, slice)
+
+# Audit events that a function must not cause, with what they do. Constructing a function
+# from a code object would run code that skipped the source check, and object.__getattr__
+# is raised for restricted attributes such as __code__ and the frame attributes.
+DENIED_AUDIT_EVENTS = {
+    "function.__new__": "constructing functions",
+    "code.__new__": "constructing code objects",
+    "object.__getattr__": "reading restricted attributes",
+}
+
 REMOVED_BUILTINS = frozenset(
     """eval exec compile open input breakpoint help globals locals vars __import__
     getattr setattr delattr hasattr exit quit copyright credits license memoryview
@@ -103,6 +137,19 @@ def attribute_allowed(name):
 class SourceChecker(ast.NodeVisitor):
     """Rejects attribute and name uses that lead out of the sandbox."""
 
+    def visit(self, node):
+        # Identifiers appear in many node types (arguments, imports, match captures), so
+        # every string field is checked for the names that the rewritten source uses.
+        if not isinstance(node, ast.Constant):
+            for _, value in ast.iter_fields(node):
+                for name in value if isinstance(value, list) else [value]:
+                    if isinstance(name, str) and name.startswith(RESERVED_PREFIX):
+                        raise PolicyViolation(
+                            'line %d: name "%s" is not available in Python functions'
+                            % (getattr(node, "lineno", 0), name)
+                        )
+        return super().visit(node)
+
     def visit_Attribute(self, node):
         if not attribute_allowed(node.attr):
             raise PolicyViolation(
@@ -112,9 +159,10 @@ class SourceChecker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_MatchClass(self, node):
-        # Keyword patterns read attributes by name: `case object(__class__=c)`.
+        # Keyword patterns read attributes by name: `case object(__class__=c)`. The format
+        # methods are rejected too, because a pattern would bypass their rewriting.
         for name in node.kwd_attrs:
-            if not attribute_allowed(name):
+            if not attribute_allowed(name) or name in FORMAT_METHODS:
                 raise PolicyViolation(
                     'line %d: attribute "%s" is not available in Python functions'
                     % (node.lineno, name)
@@ -138,6 +186,81 @@ class SourceChecker(ast.NodeVisitor):
                 % (node.lineno, node.id)
             )
         self.generic_visit(node)
+
+
+class FormatRewriter(ast.NodeTransformer):
+    """Rewrites each read of `x.format` or `x.format_map` into a call of the attribute
+    helper, which returns a version that checks the format string's fields."""
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if node.attr not in FORMAT_METHODS or not isinstance(node.ctx, ast.Load):
+            return node
+        helper = ast.Name(id=ATTRIBUTE_HELPER, ctx=ast.Load())
+        call = ast.Call(func=helper, args=[node.value, ast.Constant(node.attr)], keywords=[])
+        return ast.copy_location(call, node)
+
+
+def check_format_string(state, template):
+    """Raise PolicyViolation when a field of the format string reads an attribute that
+    the source check would reject. Nested fields in format specs are checked too."""
+    for _, field, spec, _ in _string.formatter_parser(template):
+        if field is None:
+            continue
+        _, rest = _string.formatter_field_name_split(field)
+        for is_attribute, key in rest:
+            if is_attribute and not attribute_allowed(key):
+                raise state.deny(
+                    'attribute "%s" is not available in Python functions, including in '
+                    "format strings" % key
+                )
+        if spec:
+            check_format_string(state, spec)
+
+
+def make_attribute_helper(state):
+    """Create the helper that reads `format` and `format_map`. For str and UserString
+    it returns a function that checks the format string before formatting."""
+
+    def checked_format(method, template, args, kwargs):
+        if not isinstance(template, str):
+            raise TypeError("the format string must be a str, not %s" % type(template).__name__)
+        check_format_string(state, template)
+        if method == "format":
+            return str.format(template, *args, **kwargs)
+        return str.format_map(template, *args, **kwargs)
+
+    def bind(method, template):
+        def format_method(*args, **kwargs):
+            return checked_format(method, template, args, kwargs)
+
+        return format_method
+
+    def unbound(method, read_template):
+        def format_function(owner, *args, **kwargs):
+            return checked_format(method, read_template(owner), args, kwargs)
+
+        return format_function
+
+    def read_attribute(obj, name):
+        value = getattr(obj, name)
+        if name not in FORMAT_METHODS:
+            return value
+        if value is str.format or value is str.format_map:
+            return unbound(name, lambda owner: owner)
+        user_string = collections.UserString
+        if value is user_string.format or value is user_string.format_map:
+            return unbound(name, lambda owner: owner.data)
+        if isinstance(value, types.BuiltinMethodType) and isinstance(value.__self__, str):
+            return bind(name, value.__self__)
+        if isinstance(value, types.MethodType) and value.__func__ in (
+            user_string.format,
+            user_string.format_map,
+        ):
+            return bind(name, value.__self__.data)
+        return value
+
+    return read_attribute
 
 
 class TaskState:
@@ -294,28 +417,64 @@ def make_open(state):
     return teaclave_open
 
 
-def contains_code(value, depth=0):
-    if isinstance(value, types.CodeType):
-        return True
-    if depth > 100:
-        return False
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return any(contains_code(item, depth + 1) for item in value)
-    if isinstance(value, dict):
-        return any(
-            contains_code(k, depth + 1) or contains_code(v, depth + 1)
-            for k, v in value.items()
-        )
-    return False
+def check_marshal_value(value):
+    """Raise ValueError unless `value` contains only plain data: code objects could be
+    turned into functions that skip the source check. The walk fails closed, so data nested
+    deeper than MAX_MARSHAL_DEPTH and types it does not know are rejected too."""
+    seen = set()
+    pending = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, types.CodeType):
+            raise ValueError("marshal data with code objects is not supported")
+        if type(item) in MARSHAL_LEAF_TYPES or item is StopIteration:
+            continue
+        if type(item) not in MARSHAL_CONTAINER_TYPES:
+            raise ValueError(
+                "marshal data with %s objects is not supported" % type(item).__name__
+            )
+        if depth >= MAX_MARSHAL_DEPTH:
+            raise ValueError(
+                "marshal data nested deeper than %d levels is not supported"
+                % MAX_MARSHAL_DEPTH
+            )
+        # marshal data can refer to one object many times, and a list can contain itself.
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, dict):
+            children = [child for pair in item.items() for child in pair]
+        elif isinstance(item, slice):
+            children = [item.start, item.stop, item.step]
+        else:
+            children = list(item)
+        pending.extend((child, depth + 1) for child in children)
 
 
 def safe_marshal_loads(data):
-    """marshal.loads that accepts Python 2-style str data and rejects code objects,
-    which could be turned into functions that skip the source check."""
+    """marshal.loads that accepts Python 2-style str data and rejects code objects."""
     value = marshal.loads(surrogate_bytes(data))
-    if contains_code(value):
-        raise ValueError("marshal data with code objects is not supported")
+    check_marshal_value(value)
     return value
+
+
+# The state of the running function, read by the audit hook; None between functions.
+active_state = None
+
+
+def audit_task_event(event, args):
+    state = active_state
+    if state is None or event not in DENIED_AUDIT_EVENTS:
+        return
+    raise state.deny(
+        "%s is not available in Python functions (audit event %s)"
+        % (DENIED_AUDIT_EVENTS[event], event)
+    )
+
+
+# NOTE: an audit hook cannot be removed, so it stays for the life of the interpreter. It
+# denies nothing while no function runs.
+sys.addaudithook(audit_task_event)
 
 
 def module_view(name, module, extra=None):
@@ -401,8 +560,18 @@ def make_builtins(state, teaclave_open):
             raise state.deny('attribute "%s" is not available in Python functions' % name)
         return name
 
+    read_attribute = make_attribute_helper(state)
+
     def safe_getattr(obj, name, *default):
-        return getattr(obj, checked_name(name), *default)
+        checked_name(name)
+        if name not in FORMAT_METHODS:
+            return getattr(obj, name, *default)
+        try:
+            return read_attribute(obj, name)
+        except AttributeError:
+            if default:
+                return default[0]
+            raise
 
     def safe_hasattr(obj, name):
         return hasattr(obj, checked_name(name))
@@ -431,6 +600,7 @@ def make_builtins(state, teaclave_open):
     table.update(
         {
             "__import__": importer,
+            ATTRIBUTE_HELPER: read_attribute,
             "__build_class__": builtins.__build_class__,
             "getattr": safe_getattr,
             "hasattr": safe_hasattr,
@@ -471,6 +641,7 @@ def run_task(source, argv, inputs, output_names, output_limit):
     """Runs the function and returns a dict with the summary, the outputs as (slot, bytes)
     pairs and what went wrong: `violation` (a denied operation), `limit_exceeded` (an output
     slot past its limit) or `memory_error`."""
+    global active_state
     state = TaskState(inputs, output_names, output_limit)
     modules_before = set(sys.modules)
     task_globals = None
@@ -479,12 +650,14 @@ def run_task(source, argv, inputs, output_names, output_limit):
     try:
         tree = ast.parse(source, "<function>")
         SourceChecker().visit(tree)
+        tree = ast.fix_missing_locations(FormatRewriter().visit(tree))
         code = compile(tree, "<function>", "exec", dont_inherit=True)
         teaclave_open = make_open(state)
         task_globals = {
             "__builtins__": make_builtins(state, teaclave_open),
             "__name__": "__main__",
         }
+        active_state = state
         exec(code, task_globals)
         entrypoint = task_globals.get("entrypoint")
         if not callable(entrypoint):
@@ -499,7 +672,14 @@ def run_task(source, argv, inputs, output_names, output_limit):
     except BaseException:
         summary = EXEC_ERROR
     outputs = [(slot, b"".join(chunks)) for slot, chunks in state.outputs]
-    result = {
+    # Finalizers of the function's objects run here, so the audit hook stays active.
+    if task_globals is not None:
+        task_globals.clear()
+    for name in set(sys.modules) - modules_before:
+        del sys.modules[name]
+    gc.collect()
+    active_state = None
+    return {
         "summary": summary,
         "outputs": outputs,
         "violation": state.violation,
@@ -507,12 +687,6 @@ def run_task(source, argv, inputs, output_names, output_limit):
         "memory_error": memory_error,
         "log": state.log_lines(),
     }
-    if task_globals is not None:
-        task_globals.clear()
-    for name in set(sys.modules) - modules_before:
-        del sys.modules[name]
-    gc.collect()
-    return result
 
 
 def run_task_from_js(source, argv, slots, datas, output_names, output_limit):
