@@ -5,6 +5,8 @@ import { CloisterError } from "../../src/common/errors.ts";
 import type { ErrorCode } from "../../src/common/errors.ts";
 import { resolveLimits } from "../../src/executors/sandbox/execution-limits.ts";
 import { GuestFileError, GuestFiles } from "../../src/executors/sandbox/guest-files.ts";
+import type { SandboxChannel, SandboxReply } from "../../src/executors/sandbox/sandbox-channel.ts";
+import { SandboxPool } from "../../src/executors/sandbox/sandbox-pool.ts";
 import { capModuleMemory } from "../../src/executors/sandbox/wasm-memory-cap.ts";
 import { watToWasm } from "./helpers.ts";
 
@@ -147,4 +149,101 @@ test("guest files apply handle rules", () => {
     files.outputs().map(({ slot, data }) => [slot, Buffer.from(data).toString()]),
     [["out", "abc"]],
   );
+});
+
+/**
+ * A sandbox without a thread or process. It replies to each job with its own id, at once
+ * unless `held` is set, in which case `release()` sends the reply.
+ */
+class FakeSandbox {
+  readonly jobs: unknown[] = [];
+  killed = false;
+  held = false;
+  #onMessage: ((reply: SandboxReply) => void) | undefined;
+  #pendingReply: (() => void) | undefined;
+  readonly #exitListeners: ((reason: string) => void)[] = [];
+
+  constructor(readonly id: number) {}
+
+  channel(): SandboxChannel {
+    return {
+      send: (message) => {
+        this.jobs.push(message);
+        const reply = (): void => this.#onMessage?.({ type: "done", result: this.id });
+        if (this.held) this.#pendingReply = reply;
+        else setImmediate(reply);
+      },
+      onMessage: (listener) => (this.#onMessage = listener),
+      onExit: (listener) => this.#exitListeners.push(listener),
+      kill: () => {
+        this.killed = true;
+        for (const listener of this.#exitListeners.splice(0)) listener("killed");
+      },
+      keepAlive: () => {},
+    };
+  }
+
+  release(): void {
+    this.#pendingReply?.();
+  }
+}
+
+function fakePool(maxSandboxes: number, singleUse: boolean) {
+  const sandboxes: FakeSandbox[] = [];
+  const pool = new SandboxPool<string>({
+    label: "Test",
+    launch: async () => {
+      const sandbox = new FakeSandbox(sandboxes.length);
+      sandboxes.push(sandbox);
+      return sandbox.channel();
+    },
+    maxSandboxes,
+    singleUse,
+  });
+  return { pool, sandboxes };
+}
+
+const jobOptions = { timeoutMs: 5_000, signal: new AbortController().signal };
+
+test("pool single use runs one job each", async () => {
+  const { pool, sandboxes } = fakePool(1, true);
+  assert.equal(await pool.run("key", "first", jobOptions), 0);
+  assert.equal(sandboxes[0]!.killed, true);
+  // The spare for the next job starts as soon as the first sandbox is gone.
+  assert.equal(sandboxes.length, 2);
+  assert.equal(await pool.run("key", "second", jobOptions), 1);
+  assert.equal(sandboxes[1]!.killed, true);
+  assert.deepEqual(
+    sandboxes.map((sandbox) => sandbox.jobs.length),
+    [1, 1, 0],
+  );
+  await pool.close();
+  for (const sandbox of sandboxes) assert.equal(sandbox.killed, true);
+});
+
+test("pool reuses sandboxes by default", async () => {
+  const { pool, sandboxes } = fakePool(1, false);
+  assert.equal(await pool.run("key", "first", jobOptions), 0);
+  assert.equal(await pool.run("key", "second", jobOptions), 0);
+  assert.equal(sandboxes.length, 1);
+  assert.equal(sandboxes[0]!.jobs.length, 2);
+  await pool.close();
+});
+
+test("pool cancelled wait leaves queue", async () => {
+  const { pool, sandboxes } = fakePool(1, false);
+  await pool.run("key", "warm-up", jobOptions);
+  sandboxes[0]!.held = true;
+  const busy = pool.run("key", "busy", jobOptions);
+  const controller = new AbortController();
+  const cancelledRun = pool.run("key", "cancelled", { ...jobOptions, signal: controller.signal });
+  const waiting = pool.run("key", "waiting", jobOptions);
+  controller.abort();
+  await assert.rejects(cancelledRun, hasCode("ABORTED"));
+  sandboxes[0]!.held = false;
+  sandboxes[0]!.release();
+  assert.equal(await busy, 0);
+  // The freed sandbox must go to the job that still waits, not to the cancelled one.
+  assert.equal(await waiting, 0);
+  await pool.close();
 });
