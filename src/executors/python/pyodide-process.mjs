@@ -1,4 +1,5 @@
-// A Pyodide interpreter in its own Node.js process, started by python-executor.ts. This
+// A Pyodide interpreter in its own Node.js process, started by python-executor.ts. It runs
+// one task and is then killed, and it exits by itself when its parent dies. This
 // file is plain JavaScript because the process runs under Node's permission model, which
 // stops tsx from starting the esbuild process it compiles TypeScript with.
 //
@@ -192,12 +193,15 @@ function alreadyUsed() {
   return {
     type: "failed",
     code: "INTERNAL",
-    message: "the Python interpreter already ran a task and takes no other",
+    message: "the Python interpreter already ran a task and cannot run another",
     retire: true,
   };
 }
 
-/** Runs the task and returns the reply, which always asks the host to retire the process. */
+/**
+ * Runs the task and returns the reply, which always sets `retire` so that the host kills the
+ * process.
+ */
 function run(job) {
   ranTask = true;
   const slots = Object.keys(job.inputs);
