@@ -458,6 +458,14 @@ def safe_marshal_loads(data):
     return value
 
 
+def safe_marshal_load(file):
+    """marshal.load that rejects code objects like safe_marshal_loads. The real one reads
+    through the file's readinto(), which a function can implement to load any object.
+    NOTE: this one reads the rest of the file with read(), so the file position ends after
+    all of its data and not after the first object, as it would with marshal.load."""
+    return safe_marshal_loads(file.read())
+
+
 # The state of the running function, read by the audit hook; None between functions.
 active_state = None
 
@@ -512,7 +520,7 @@ class Importer:
             module = sys.modules[name]
             extra = None
             if name == "marshal":
-                extra = {"loads": safe_marshal_loads}
+                extra = {"loads": safe_marshal_loads, "load": safe_marshal_load}
             elif name == "_numpypy":
                 extra = {
                     "multiarray": self.view("_numpypy.multiarray"),
