@@ -171,6 +171,7 @@ async function pipelineRun(
       workDirectory: join(directory, "work"),
       fusionBaseDirectory: join(directory, "fusion"),
       maxOutputBytes: 2 * bytes,
+      localPaths: { roots: [directory], forbidden: [] },
     },
   );
   const prepared = performance.now();
