@@ -110,9 +110,9 @@ await rm(root, { recursive: true, force: true });
 const fixed = (value: number) => value.toFixed(1);
 console.log(`## Echo tasks end to end
 
-Each task is created, invoked and polled until Finished through the public gRPC API over TLS
-on loopback, against \`cloister serve\`'s all-in-one platform (SQLite, 2 executor workers)
-in the same process as the clients.
+Each task is created, invoked and awaited with WaitTask through the public gRPC API over
+attested TLS on loopback, against \`cloister serve\`'s all-in-one platform (SQLite, 2 executor
+workers) in the same process as the clients.
 
 | measure | value |
 | --- | --- |
