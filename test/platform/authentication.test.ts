@@ -1,17 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { startTestPlatform } from "../helpers/test-platform.ts";
 import type { Session, TestPlatform } from "../helpers/test-platform.ts";
-
-async function rejectsWith(promise: Promise<unknown>, code: Code, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ConnectError, `expected a ConnectError, got ${String(error)}`);
-    assert.equal(Code[error.code], Code[code], error.message);
-    if (pattern !== undefined) assert.match(error.rawMessage, pattern);
-    return true;
-  });
-}
+import { rejectsWith } from "../helpers/rejects-with.ts";
 
 describe("authentication API", () => {
   let platform: TestPlatform;

@@ -5,21 +5,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
 import { encryptLocalFile } from "../../src/demo/party.ts";
 import { TaskStatus } from "../../src/gen/teaclave_common_pb.ts";
 import { grpcFrame, rawGrpcCall } from "../helpers/raw-grpc.ts";
 import { startTestPlatform } from "../helpers/test-platform.ts";
 import type { Session, TestPlatform } from "../helpers/test-platform.ts";
-
-async function rejectsWith(promise: Promise<unknown>, code: Code, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ConnectError, String(error));
-    assert.equal(Code[error.code], Code[code], error.message);
-    if (pattern !== undefined) assert.match(error.rawMessage, pattern);
-    return true;
-  });
-}
+import { rejectsWith } from "../helpers/rejects-with.ts";
 
 const aes128 = { schema: "aes-gcm-128" as const, key: new Uint8Array(16), iv: new Uint8Array(12) };
 

@@ -1,19 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { Scheduler } from "../../src/gen/cloister/internal/v1/scheduler_pb.ts";
 import { TaskStatus } from "../../src/gen/teaclave_common_pb.ts";
 import { startTestPlatform } from "../helpers/test-platform.ts";
 import type { Session, TestPlatform } from "../helpers/test-platform.ts";
-
-async function rejectsWith(promise: Promise<unknown>, code: Code, pattern?: RegExp): Promise<void> {
-  await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof ConnectError, String(error));
-    assert.equal(Code[error.code], Code[code], error.message);
-    if (pattern !== undefined) assert.match(error.rawMessage, pattern);
-    return true;
-  });
-}
+import { rejectsWith } from "../helpers/rejects-with.ts";
 
 async function waitForStatus(
   session: Session,
