@@ -5,7 +5,7 @@ import type { FileCrypto } from "../files/file-crypto.ts";
 import { decryptLocalFile, encryptLocalFile, newFileCrypto } from "./party.ts";
 import type { Party } from "./party.ts";
 
-/** Where the demo keeps each party's files, and how it reports progress. */
+/** The demo's folders for each party's files and its progress output. */
 export interface DemoContext {
   readonly dataDirectory: string;
   readonly workDirectory: string;
@@ -19,7 +19,7 @@ interface RegisteredFiles {
   readonly outputPath: string;
 }
 
-/** One party encrypts its file on its side and registers it with a fresh output. */
+/** Encrypts one party's file on its side and registers it with a fresh output. */
 async function registerPartyFiles(
   context: DemoContext,
   party: Party,

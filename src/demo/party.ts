@@ -12,7 +12,7 @@ export interface Party {
   readonly frontend: FrontendClient;
 }
 
-/** A fresh random key (and IV) for a file, made on the party's own machine. */
+/** Makes a fresh random key (and IV) for a file on the party's own machine. */
 export function newFileCrypto(
   schema: "aes-gcm-256" | "teaclave-file-128",
 ): FileCrypto & CryptoInfo {

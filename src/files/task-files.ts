@@ -37,7 +37,7 @@ export interface TaskFileOptions {
   readonly workDirectory: string;
   /** Directory that `fusion:///TEACLAVE_FUSION_BASE/` maps to. */
   readonly fusionBaseDirectory: string;
-  /** Where `file:` URLs may read and write; without it every `file:` URL is rejected. */
+  /** Directories that `file:` URLs may read and write; without it every `file:` URL is rejected. */
   readonly localPaths?: LocalPathPolicy;
   /** Maximum plaintext size of each output in bytes. */
   readonly maxOutputBytes: number;

@@ -25,7 +25,7 @@ export interface PlatformConfig {
   /** An executor silent this long is lost and its task fails. */
   readonly executorTimeoutMs: number;
   readonly heartbeatIntervalMs: number;
-  /** How long an idle executor's PullTask waits for work before it asks again. */
+  /** How long an idle executor's PullTask waits for work before it returns empty. */
   readonly pullWaitMs: number;
   /** Maximum size of each task output in bytes. */
   readonly maxOutputBytes: number;

@@ -4,7 +4,7 @@ import type { ServerVerifier } from "../transport/rpc-client.ts";
 import { attestedServerVerifier } from "./server-verification.ts";
 
 /**
- * A verifier for a platform in simulation mode whose attestation files the client can read:
+ * Creates a verifier for a platform in simulation mode whose attestation files the client can read:
  * `tls/simulation-attestation-key.pub.pem` (the key to trust) and `tls/measurement.txt` (the
  * code measurement to accept), as `cloister serve` writes them into its data directory.
  * Simulated evidence proves which code runs but gives no hardware protection.
@@ -22,7 +22,7 @@ export async function simulationVerifierFromDataDirectory(
   return simulationVerifier(keyPem, measurement);
 }
 
-/** A verifier that trusts one simulation key and accepts one code measurement (hex). */
+/** Creates a verifier that trusts one simulation key and accepts one code measurement (hex). */
 export function simulationVerifier(simulationKeyPem: string, measurement: string): ServerVerifier {
   return attestedServerVerifier({
     trustAnchors: { simulation: [simulationKeyPem] },

@@ -4,7 +4,7 @@ import type { AcceptedIdentity, TrustAnchor, VerificationPolicy } from "../attes
 import { CloisterError } from "../common/errors.ts";
 import type { ServerVerifier } from "../transport/rpc-client.ts";
 
-/** What a client accepts as a genuine Cloister (or Teaclave) endpoint. */
+/** The roots, identities and policy by which a client accepts a Cloister (or Teaclave) endpoint. */
 export interface AttestationExpectation {
   /** Roots per evidence kind: Intel's and AMD's keys are built in; simulation needs its key. */
   readonly trustAnchors?: {
@@ -61,7 +61,7 @@ export function attestedServerVerifier(expectation: AttestationExpectation): Ser
 }
 
 /**
- * A verifier that accepts exactly one certificate, given in PEM. It proves nothing about
+ * Creates a verifier that accepts exactly one certificate, given in PEM. It proves nothing about
  * the code behind the endpoint; prefer `attestedServerVerifier`.
  */
 export function pinnedCertificateVerifier(certificatePem: string): ServerVerifier {

@@ -17,12 +17,12 @@ export async function readRecord<T>(
   return { value: JSON.parse(stored.value) as T, version: stored.version };
 }
 
-/** A write that replaces the record read as `current`, or creates it when `current` is undefined. */
+/** Builds a write that replaces the record read as `current`, or creates it when `current` is undefined. */
 export function writeRecord<T>(key: string, value: T, current?: Versioned<unknown>): RecordWrite {
   return { key, value: JSON.stringify(value), expectedVersion: current?.version ?? 0 };
 }
 
-/** A write that deletes the record read as `current`. */
+/** Builds a write that deletes the record read as `current`. */
 export function deleteRecord(key: string, current: Versioned<unknown>): RecordWrite {
   return { key, expectedVersion: current.version };
 }

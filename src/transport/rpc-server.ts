@@ -16,7 +16,7 @@ export const maxMessageBytes = 4 * 1024 * 1024;
 const peerServiceSymbol = Symbol("cloister.peerService");
 
 /**
- * Answers a request for an unknown service or method. gRPC clients get UNIMPLEMENTED as
+ * Responds to a request for an unknown service or method. gRPC clients get UNIMPLEMENTED as
  * trailers, as gRPC servers send it; anything else gets a plain 404.
  */
 type NodeHandler = NonNullable<Parameters<typeof connectNodeAdapter>[0]["fallback"]>;

@@ -138,9 +138,12 @@ test("file download copies the source", async () => {
 });
 
 test("file download of a missing source fails", async () => {
-  await assert.rejects(downloadFile(pathToFileURL(freshPath("missing")).href, freshPath(), local()), {
-    code: "NOT_FOUND",
-  });
+  await assert.rejects(
+    downloadFile(pathToFileURL(freshPath("missing")).href, freshPath(), local()),
+    {
+      code: "NOT_FOUND",
+    },
+  );
 });
 
 test("file download keeps an existing destination", async () => {

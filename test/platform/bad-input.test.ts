@@ -44,7 +44,7 @@ describe("bad input", () => {
   });
 
   test("an undecodable protobuf body gets INTERNAL, as gRPC servers answer", async () => {
-    // grpc-java and tonic (Teaclave's server) also answer INTERNAL when a request does not
+    // grpc-java and tonic (Teaclave's server) also return INTERNAL when a request does not
     // decode; connect-es does the same and names the parse failure.
     const result = await rawGrpcCall({
       port: platform.platform.frontendPort,

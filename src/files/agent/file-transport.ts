@@ -2,7 +2,7 @@ import type { LocalPathPolicy } from "./local-path-policy.ts";
 
 /** Settings every transport receives; each uses only the ones its scheme needs. */
 export interface TransportOptions {
-  /** Where `file:` URLs may read and write; without it every `file:` URL is rejected. */
+  /** Directories that `file:` URLs may read and write; without it every `file:` URL is rejected. */
   readonly localPaths?: LocalPathPolicy;
   /** Local directory that `fusion:///TEACLAVE_FUSION_BASE/` maps to. */
   readonly fusionBaseDirectory?: string;

@@ -1,7 +1,7 @@
 import type { RoleKind } from "../../common/roles.ts";
 
 /**
- * Which roles may call which frontend API (Teaclave's casbin policy). PlatformAdmin may call
+ * The role-to-API policy of the frontend (Teaclave's casbin policy). PlatformAdmin may call
  * every API; the per-record rules (owner, participant, creator) are checked by management.
  */
 

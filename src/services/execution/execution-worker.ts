@@ -16,7 +16,7 @@ export interface ExecutionWorkerOptions {
   readonly executors: ReadonlyMap<string, Executor>;
   readonly workDirectory: string;
   readonly fusionBaseDirectory: string;
-  /** Where `file:` URLs may read and write; without it every `file:` URL is rejected. */
+  /** Directories that `file:` URLs may read and write; without it every `file:` URL is rejected. */
   readonly localPaths?: LocalPathPolicy;
   readonly heartbeatIntervalMs: number;
   readonly maxOutputBytes: number;

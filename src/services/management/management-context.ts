@@ -8,7 +8,7 @@ import { readRecord } from "../../storage/versioned.ts";
 import type { Versioned } from "../../storage/versioned.ts";
 import type { Caller } from "../caller.ts";
 
-/** What every management operation works with. */
+/** The storage, platform key and logger that every management operation uses. */
 export interface ManagementContext {
   readonly storage: StorageBackend;
   readonly platformKey: PlatformKey;
@@ -43,7 +43,7 @@ export async function requireTask(
   return record;
 }
 
-/** An audit entry for a change made by management on behalf of `caller`. */
+/** Builds the audit entry of a change that management makes on behalf of `caller`. */
 export function auditEntry(caller: Caller | string, message: string): AuditEntry {
   return {
     microsecond: BigInt(Date.now()) * 1000n,

@@ -38,7 +38,7 @@ import { taskToResponse } from "./task-view.ts";
 const maxAuditLimit = 10_000;
 
 /**
- * The management service: functions, data and tasks with their ownership rules. It trusts
+ * Creates the management service: functions, data and tasks with their ownership rules. It trusts
  * the caller headers because only the frontend may reach it.
  */
 export function createManagementService(

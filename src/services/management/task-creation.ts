@@ -31,28 +31,28 @@ export function resolveArguments(
   fn: FunctionRecord,
   argumentsJson: string,
 ): Record<string, unknown> {
-  let given: unknown;
+  let parsed: unknown;
   try {
-    given = argumentsJson.trim() === "" ? {} : JSON.parse(argumentsJson);
+    parsed = argumentsJson.trim() === "" ? {} : JSON.parse(argumentsJson);
   } catch {
     throw new CloisterError(
       "INVALID_ARGUMENT",
       'function_arguments is not valid JSON: pass a JSON object such as {"message": "hi"}',
     );
   }
-  if (typeof given !== "object" || given === null || Array.isArray(given)) {
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
     throw new CloisterError("INVALID_ARGUMENT", "function_arguments must be a JSON object");
   }
-  if (nestingDepth(given) > maxArgumentDepth) {
+  if (nestingDepth(parsed) > maxArgumentDepth) {
     throw new CloisterError(
       "INVALID_ARGUMENT",
       `function_arguments nests deeper than ${maxArgumentDepth} levels: flatten the values`,
     );
   }
-  const givenKeys = Object.keys(given);
+  const requestedKeys = Object.keys(parsed);
   const overwritable = fn.arguments.filter((argument) => argument.allowOverwrite).map((a) => a.key);
-  const unknown = givenKeys.filter((key) => !overwritable.includes(key));
-  const missing = overwritable.filter((key) => !givenKeys.includes(key));
+  const unknown = requestedKeys.filter((key) => !overwritable.includes(key));
+  const missing = overwritable.filter((key) => !requestedKeys.includes(key));
   if (unknown.length > 0 || missing.length > 0) {
     const parts = [];
     if (missing.length > 0) parts.push(`missing ${missing.join(", ")}`);
@@ -63,7 +63,7 @@ export function resolveArguments(
         `[${overwritable.join(", ")}]: ${parts.join("; ")}`,
     );
   }
-  const resolved: Record<string, unknown> = { ...(given as Record<string, unknown>) };
+  const resolved: Record<string, unknown> = { ...(parsed as Record<string, unknown>) };
   for (const argument of fn.arguments) {
     if (!argument.allowOverwrite) resolved[argument.key] = argument.defaultValue;
   }

@@ -248,8 +248,8 @@ export async function approveTask(
 }
 
 /**
- * Cancels a task. Before it is staged it ends at once; once an executor has pulled it, the
- * cancellation is requested and the executor stops it at its next heartbeat.
+ * Cancels a task. A task that no executor has pulled ends at once. Otherwise the
+ * cancellation is requested, and the executor stops the task at its next heartbeat.
  */
 export async function cancelTask(
   context: ManagementContext,
