@@ -59,7 +59,7 @@ export async function runPrivateJoinAndCompute(
   const outputNames = banks.map((_, index) => `output_data${index}`);
   const functionId = await functionOwner.frontend.registerFunction({
     name: "builtin-private-join-and-compute",
-    description: "Sum the amounts of the identities that every bank holds",
+    description: "Sum the amounts of the identities that every bank has",
     executorType: "builtin",
     public: true,
     arguments: [{ key: "num_user", defaultValue: "", allowOverwrite: true }],

@@ -24,7 +24,7 @@ export interface ExecutionRequest {
   readonly limits: ExecutionLimits;
 }
 
-/** What a successful run returns. */
+/** The result of a successful run. */
 export interface ExecutionOutcome {
   /** The function's summary string, returned to the task creator as `return_value`. */
   readonly summary: string;

@@ -5,8 +5,8 @@ const bootstrapKey = "system/bootstrap";
 
 /**
  * Creates the first PlatformAdmin, `admin`, once in the life of a platform. In development
- * mode its password is Teaclave's `teaclave`; otherwise it is the configured password or a
- * generated one, which is returned so that the caller can show it once.
+ * mode its password is Teaclave's `teaclave`. Otherwise it is the configured password or a
+ * generated one, and a generated one is returned so that the caller can show it once.
  */
 export async function bootstrapAdmin(
   users: UserDirectory,

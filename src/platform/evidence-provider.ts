@@ -7,7 +7,7 @@ import {
 } from "../attestation/index.ts";
 import type { EvidenceProvider } from "../attestation/index.ts";
 
-/** Where a platform's evidence comes from. */
+/** The source of a platform's attestation evidence. */
 export type TeeMode = "simulation" | "tsm" | "gramine";
 
 export const teeModes: readonly TeeMode[] = ["simulation", "tsm", "gramine"];

@@ -36,7 +36,7 @@ export interface RunningPlatform {
   readonly frontendPort: number;
   /** The API endpoints' current TLS certificate (PEM), also in `tls/api-certificate.pem`. */
   readonly apiCertificatePem: string;
-  /** What clients need to verify the platform's evidence. */
+  /** The trust anchor and measurement that clients use to verify the platform's evidence. */
   readonly attestation: PlatformAttestation;
   /** The admin password generated on the first start; undefined on later starts. */
   readonly generatedAdminPassword: string | undefined;

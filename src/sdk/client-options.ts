@@ -2,7 +2,7 @@ import type { Interceptor, Transport } from "@connectrpc/connect";
 import { createRpcTransport } from "../transport/rpc-client.ts";
 import type { ServerVerifier } from "../transport/rpc-client.ts";
 
-/** How an SDK client reaches and verifies a Cloister (or Teaclave-compatible) endpoint. */
+/** The address and server check of an SDK client's Cloister (or Teaclave) endpoint. */
 export interface ClientOptions {
   /** `host:port` or a URL such as `https://127.0.0.1:7777`. */
   readonly address: string;

@@ -84,12 +84,12 @@ export class TokenService {
       const current = await readRecord<SigningKeysRecord>(this.#storage, recordKeys.jwtKeys());
       // Keys older than one token lifetime (plus the new key's start) can no longer have
       // valid tokens, so rotation also drops them.
-      const kept = (current?.value.keys ?? []).filter(
+      const recentKeys = (current?.value.keys ?? []).filter(
         (key) => key.createdAtSeconds > nowSeconds - 2 * this.#lifetimeSeconds,
       );
       const sealedSecret = this.#platformKey.seal(secret, `jwt-key/${kid}`).toString("base64");
       const next: SigningKeysRecord = {
-        keys: [...kept, { kid, sealedSecret, createdAtSeconds: nowSeconds }],
+        keys: [...recentKeys, { kid, sealedSecret, createdAtSeconds: nowSeconds }],
       };
       await this.#storage.commit({ writes: [writeRecord(recordKeys.jwtKeys(), next, current)] });
     });

@@ -37,8 +37,8 @@ export function rawGrpcCall(options: {
       }
       if (headers["grpc-status"] !== undefined) {
         status = Number(headers["grpc-status"]);
-        // A server may answer before it has read the whole body (for example when the
-        // body is over its size limit); the rest of the upload is then abandoned.
+        // A server may send its status before it has read the whole body, for example when
+        // the body is over its size limit. The rest of the upload is then abandoned.
         request.close(http2.constants.NGHTTP2_CANCEL);
         session.destroy();
         resolve({ status, message });

@@ -32,7 +32,7 @@ export interface ServeProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `cloister serve --dev` on the given ports and waits until it answers. */
+/** Starts `cloister serve --dev` on the given ports and waits until it accepts a login. */
 export async function startServeProcess(options: {
   dataDirectory: string;
   authenticationPort: number;

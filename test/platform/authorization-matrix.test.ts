@@ -150,10 +150,10 @@ describe("authorization matrix", () => {
     const cases: [string, () => Session, () => Promise<unknown>, "allow" | "deny"][] = [];
     const add = (
       name: string,
-      who: () => Session,
+      session: () => Session,
       call: (s: Session) => Promise<unknown>,
       expected: "allow" | "deny",
-    ) => cases.push([name, who, () => call(who()), expected]);
+    ) => cases.push([name, session, () => call(session()), expected]);
 
     add(
       "owner gets a private function",

@@ -124,12 +124,12 @@ export function registerUserCommand(program: Command): void {
     .description(`Change the acting user's password to ${newPasswordVariable}`)
     .action(
       action(async () => {
-        const given = process.env[newPasswordVariable];
-        if (given === undefined || given === "") {
+        const replacement = process.env[newPasswordVariable];
+        if (replacement === undefined || replacement === "") {
           throw new UsageError(`set ${newPasswordVariable} to the new password`);
         }
         const client = await connect(connection());
-        await client.changePassword(given);
+        await client.changePassword(replacement);
         console.log("password changed; log in again");
       }),
     );

@@ -2,7 +2,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { TeaclaveAuthenticationInternal } from "../../gen/teaclave_authentication_service_pb.ts";
 import type { UserDirectory } from "./user-directory.ts";
 
-/** The internal endpoint that the frontend calls to check each request's credentials. */
+/** Creates the internal endpoint that the frontend calls to check each request's credentials. */
 export function createAuthenticationInternalService(
   users: UserDirectory,
 ): ServiceImpl<typeof TeaclaveAuthenticationInternal> {

@@ -4,8 +4,8 @@ import type { UserRole } from "../../common/roles.ts";
 import type { UserRecord } from "../../storage/records.ts";
 
 /**
- * Who may manage which accounts. Teaclave's delegation rules, with its flaw fixed: a
- * DataOwnerManager may act only on accounts that already are DataOwners of its own group.
+ * Account delegation rules, as Teaclave's but with its flaw fixed: a DataOwnerManager may act
+ * only on accounts that already are DataOwners of its own group.
  */
 
 function denied(action: string): CloisterError {

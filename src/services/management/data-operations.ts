@@ -15,7 +15,7 @@ import { dataUuid, sealFileCrypto, unsealFileCrypto } from "./sealed-crypto.ts";
 
 const cmacBytes = 16;
 
-/** The URL of a fusion output, which lives under the executors' fusion base directory. */
+/** Builds the URL of a fusion output, which lives under the executors' fusion base directory. */
 function fusionUrl(uuid: string): string {
   return `fusion:///TEACLAVE_FUSION_BASE/${uuid}.fusion`;
 }

@@ -9,7 +9,7 @@ import { validateFunctionDefinition } from "./function-validation.ts";
 import type { ManagementContext } from "./management-context.ts";
 import { auditEntry, permissionDenied, requireFunction } from "./management-context.ts";
 
-/** What GetFunction returns; the payload and allowlist are blank for allow-listed users. */
+/** A function record as GetFunction shows it. Allow-listed users see no payload or allowlist. */
 export interface FunctionView {
   readonly record: FunctionRecord;
   readonly redacted: boolean;

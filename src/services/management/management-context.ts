@@ -54,6 +54,6 @@ export function auditEntry(caller: Caller | string, message: string): AuditEntry
   };
 }
 
-export function permissionDenied(what: string): CloisterError {
-  return new CloisterError("PERMISSION_DENIED", `permission denied: ${what}`);
+export function permissionDenied(reason: string): CloisterError {
+  return new CloisterError("PERMISSION_DENIED", `permission denied: ${reason}`);
 }

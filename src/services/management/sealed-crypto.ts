@@ -41,7 +41,7 @@ export function unsealFileCrypto(
   }
 }
 
-/** The uuid shared by `input-<uuid>` and `output-<uuid>`; sealing binds to it. */
+/** Returns the uuid part of `input-<uuid>` or `output-<uuid>`, to which sealing binds. */
 export function dataUuid(dataId: string): string {
   return dataId.slice(dataId.indexOf("-") + 1);
 }

@@ -50,7 +50,7 @@ function cryptoInfo(crypto: StagedCrypto) {
   };
 }
 
-/** The scheduler: hands staged tasks to executors and records their progress and results. */
+/** Creates the scheduler, which hands staged tasks to executors and records their results. */
 export function createSchedulerService(options: SchedulerOptions): ServiceImpl<typeof Scheduler> {
   const { storage, tracker, logger } = options;
 
@@ -114,18 +114,6 @@ export function createSchedulerService(options: SchedulerOptions): ServiceImpl<t
     return undefined;
   }
 
-  async function requireHeldTask(executorId: string, taskId: string) {
-    const task = await readRecord<TaskRecord>(storage, recordKeys.task(taskId));
-    if (task === undefined) throw new CloisterError("NOT_FOUND", `task ${taskId} not found`);
-    if (task.value.executorId !== executorId) {
-      throw new CloisterError(
-        "FAILED_PRECONDITION",
-        `task ${taskId} is not held by executor ${executorId}`,
-      );
-    }
-    return task;
-  }
-
   return {
     async heartbeat(request) {
       checkExecutorId(request.executorId);
@@ -169,7 +157,7 @@ export function createSchedulerService(options: SchedulerOptions): ServiceImpl<t
         throw new CloisterError("INVALID_ARGUMENT", "executors may only set the status Running");
       }
       await retryOnConflict(async () => {
-        const task = await requireHeldTask(request.executorId, request.taskId);
+        const task = await requireHeldTask(storage, request.executorId, request.taskId);
         if (task.value.status === TaskStatus.Running) return;
         if (task.value.status !== TaskStatus.Staged) {
           throw new CloisterError("FAILED_PRECONDITION", `task ${request.taskId} is not staged`);
@@ -190,13 +178,7 @@ export function createSchedulerService(options: SchedulerOptions): ServiceImpl<t
 
     async updateTaskResult(request) {
       checkExecutorId(request.executorId);
-      await finishTask(
-        storage,
-        request.executorId,
-        request.taskId,
-        request.result,
-        requireHeldTask,
-      );
+      await finishTask(storage, request.executorId, request.taskId, request.result);
       tracker.assign(request.executorId, null, Date.now());
       logger.info({ taskId: request.taskId, executorId: request.executorId }, "task ended");
       return {};
@@ -204,19 +186,18 @@ export function createSchedulerService(options: SchedulerOptions): ServiceImpl<t
   };
 }
 
+/**
+ * Records an executor's result. An Ok result sets each output's cmac once and ends the task
+ * Finished. An error ends it Finished with the reason, or Canceled when a cancel was requested.
+ */
 async function finishTask(
   storage: StorageBackend,
   executorId: string,
   taskId: string,
   result: TaskResult | undefined,
-  requireHeldTask: (
-    executorId: string,
-    taskId: string,
-  ) => ReturnType<typeof readRecord<TaskRecord>>,
 ): Promise<void> {
   await retryOnConflict(async () => {
-    const task = await requireHeldTask(executorId, taskId);
-    if (task === undefined) return;
+    const task = await requireHeldTask(storage, executorId, taskId);
     if (isTerminal(task.value.status)) {
       throw new CloisterError("FAILED_PRECONDITION", `task ${taskId} has already ended`);
     }
@@ -269,4 +250,17 @@ async function finishTask(
       audit: [auditEntry(`executor ${executorId}`, `end task ${taskId}: ${TaskStatus[status]}`)],
     });
   });
+}
+
+/** Reads a task and checks that `executorId` is the executor that pulled it. */
+async function requireHeldTask(storage: StorageBackend, executorId: string, taskId: string) {
+  const task = await readRecord<TaskRecord>(storage, recordKeys.task(taskId));
+  if (task === undefined) throw new CloisterError("NOT_FOUND", `task ${taskId} not found`);
+  if (task.value.executorId !== executorId) {
+    throw new CloisterError(
+      "FAILED_PRECONDITION",
+      `task ${taskId} was not pulled by executor ${executorId}`,
+    );
+  }
+  return task;
 }
