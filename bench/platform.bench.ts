@@ -1,7 +1,9 @@
 // Echo tasks end to end through the public API over TLS: create, invoke, wait for the
-// result. Prints one Markdown section; progress goes to stderr.
+// result. The platform runs in this process and the clients in a child process, as they
+// would on users' machines. Prints one Markdown section; progress goes to stderr.
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "../src/common/logger.ts";
 import { resolvePlatformConfig } from "../src/platform/platform-config.ts";
@@ -9,9 +11,11 @@ import { startPlatform } from "../src/platform/platform.ts";
 import { AuthenticationClient } from "../src/sdk/authentication-client.ts";
 import { FrontendClient } from "../src/sdk/frontend-client.ts";
 import { simulationVerifier } from "../src/sdk/platform-verifier.ts";
+import type { EchoClientResults, EchoClientSettings } from "./support/echo-clients.ts";
 
-const tasksPerLatencyRun = Number(process.env["BENCH_LATENCY_TASKS"] ?? 300);
+const latencyTasks = Number(process.env["BENCH_LATENCY_TASKS"] ?? 300);
 const throughputSeconds = Number(process.env["BENCH_THROUGHPUT_SECONDS"] ?? 8);
+const concurrencyLevels = [1, 8, 32];
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -24,23 +28,19 @@ const platform = await startPlatform(
     authenticationPort: 0,
     frontendPort: 0,
     dev: true,
-    executorWorkers: 2,
+    executorWorkers: Number(process.env["BENCH_EXECUTORS"] ?? 2),
   }),
   createLogger({ level: "warn", destination: 2 }),
 );
-const verifyServer = simulationVerifier(
-  platform.attestation.simulationKeyPem ?? "",
-  platform.attestation.measurement ?? "",
-);
+const simulationKeyPem = platform.attestation.simulationKeyPem ?? "";
+const measurement = platform.attestation.measurement ?? "";
+const verifyServer = simulationVerifier(simulationKeyPem, measurement);
+const authenticationAddress = `127.0.0.1:${platform.authenticationPort}`;
+const frontendAddress = `127.0.0.1:${platform.frontendPort}`;
+
 async function session(id: string, password: string) {
-  const authentication = new AuthenticationClient({
-    address: `127.0.0.1:${platform.authenticationPort}`,
-    verifyServer,
-  });
-  const frontend = new FrontendClient({
-    address: `127.0.0.1:${platform.frontendPort}`,
-    verifyServer,
-  });
+  const authentication = new AuthenticationClient({ address: authenticationAddress, verifyServer });
+  const frontend = new FrontendClient({ address: frontendAddress, verifyServer });
   frontend.setCredentials(await authentication.login(id, password));
   return { authentication, frontend };
 }
@@ -56,63 +56,56 @@ const functionId = await owner.frontend.registerFunction({
   arguments: [{ key: "message", defaultValue: "", allowOverwrite: true }],
 });
 
-async function echoTask(
-  client: FrontendClient,
-): Promise<{ totalMs: number; invokeToResultMs: number }> {
-  const started = performance.now();
-  const taskId = await client.createTask({ functionId, arguments: { message: "bench" } });
-  const invoked = performance.now();
-  await client.invokeTask(taskId);
-  const outcome = await client.waitForTask(taskId, { pollIntervalMs: 20 });
-  if (outcome.returnValue !== "bench") throw new Error(`unexpected result ${outcome.returnValue}`);
-  const ended = performance.now();
-  return { totalMs: ended - started, invokeToResultMs: ended - invoked };
-}
-
-const user = await session("bench-user", "pw");
-for (let index = 0; index < 30; index++) await echoTask(user.frontend);
-
-process.stderr.write(`latency: ${tasksPerLatencyRun} sequential echo tasks\n`);
-const totals: number[] = [];
-const invokeToResult: number[] = [];
-for (let index = 0; index < tasksPerLatencyRun; index++) {
-  const sample = await echoTask(user.frontend);
-  totals.push(sample.totalMs);
-  invokeToResult.push(sample.invokeToResultMs);
-}
-totals.sort((a, b) => a - b);
-invokeToResult.sort((a, b) => a - b);
-
-const throughput: { clients: number; tasks: number; perSecond: number }[] = [];
-for (const clients of [1, 8, 32]) {
-  process.stderr.write(`throughput: ${clients} clients for ${throughputSeconds} s\n`);
-  const sessions = await Promise.all(
-    Array.from({ length: clients }, () => session("bench-user", "pw")),
+const settings: EchoClientSettings = {
+  authenticationAddress,
+  frontendAddress,
+  simulationKeyPem,
+  measurement,
+  userId: "bench-user",
+  password: "pw",
+  functionId,
+  warmUpTasks: 30,
+  latencyTasks,
+  throughputSeconds,
+  concurrencyLevels,
+};
+const loadBefore = loadavg()[0] ?? 0;
+const results = await new Promise<EchoClientResults>((resolve, reject) => {
+  const child = spawn(
+    process.execPath,
+    [
+      // A profiled benchmark (node --cpu-prof ...) profiles its clients too.
+      ...process.execArgv.filter((flag) => flag.startsWith("--cpu-prof")),
+      "--import",
+      "tsx",
+      new URL("./support/echo-clients.ts", import.meta.url).pathname,
+    ],
+    {
+      env: { ...process.env, CLOISTER_ECHO_CLIENTS: JSON.stringify(settings) },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
   );
-  const deadline = performance.now() + throughputSeconds * 1000;
-  let completed = 0;
-  const started = performance.now();
-  await Promise.all(
-    sessions.map(async ({ frontend }) => {
-      while (performance.now() < deadline) {
-        await echoTask(frontend);
-        completed++;
-      }
-    }),
-  );
-  const elapsedSeconds = (performance.now() - started) / 1000;
-  throughput.push({ clients, tasks: completed, perSecond: completed / elapsedSeconds });
-}
+  let output = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.on("error", reject);
+  child.on("close", (code) => {
+    if (code !== 0) reject(new Error(`the echo clients exited with code ${code}`));
+    else resolve(JSON.parse(output) as EchoClientResults);
+  });
+});
 
 await platform.stop();
 await rm(root, { recursive: true, force: true });
 
+const totals = [...results.totalsMs].sort((a, b) => a - b);
+const invokeToResult = [...results.invokeToResultMs].sort((a, b) => a - b);
 const fixed = (value: number) => value.toFixed(1);
 console.log(`## Echo tasks end to end
 
 Each task is created, invoked and awaited with WaitTask through the public gRPC API over
 attested TLS on loopback, against \`cloister serve\`'s all-in-one platform (SQLite, 2 executor
-workers) in the same process as the clients.
+workers). The platform runs in the benchmark's process and the clients in one child process,
+so each has a core of its own.
 
 | measure | value |
 | --- | --- |
@@ -120,9 +113,10 @@ workers) in the same process as the clients.
 | one client, create → result, p99 | ${fixed(percentile(totals, 99))} ms |
 | one client, invoke → result, p50 | ${fixed(percentile(invokeToResult, 50))} ms |
 | one client, invoke → result, p99 | ${fixed(percentile(invokeToResult, 99))} ms |
-${throughput.map((row) => `| ${row.clients} concurrent clients | ${fixed(row.perSecond)} tasks/s (${row.tasks} tasks) |`).join("\n")}
+${results.throughput.map((row) => `| ${row.clients} concurrent clients | ${fixed(row.perSecond)} tasks/s (${row.tasks} tasks) |`).join("\n")}
 
-Samples: ${tasksPerLatencyRun} sequential tasks for latency after 30 warm-up tasks;
-${throughputSeconds} s per concurrency level. Command: \`npm run bench -- bench/platform.bench.ts\`.
+Samples: ${latencyTasks} sequential tasks for latency after ${settings.warmUpTasks} warm-up tasks;
+${throughputSeconds} s per concurrency level. The 1-minute load average was
+${loadBefore.toFixed(1)} before the clients started. Command: \`npm run bench -- bench/platform.bench.ts\`.
 Goal on this 2-core machine: 500 tasks/s and an invoke → result p50 under 10 ms.
 `);

@@ -151,9 +151,16 @@ export async function prepareTaskFiles(
     ...(options.httpsCa === undefined ? {} : { httpsCa: options.httpsCa }),
     ...(options.signal === undefined ? {} : { signal: options.signal }),
   };
-  const createdDirectory = await mkdir(options.workDirectory, { recursive: true });
-  const directory = await mkdtemp(join(options.workDirectory, "files-"));
+  // A task without files, such as an echo, needs no directory, so it skips the four file
+  // system calls that create and remove one.
+  const needsDirectory =
+    Object.keys(spec.inputs).length > 0 || Object.keys(spec.outputs).length > 0;
+  const createdDirectory = needsDirectory
+    ? await mkdir(options.workDirectory, { recursive: true })
+    : undefined;
+  const directory = needsDirectory ? await mkdtemp(join(options.workDirectory, "files-")) : "";
   const removeStagedFiles = async () => {
+    if (!needsDirectory) return;
     await rm(directory, { recursive: true, force: true });
     // Only the work directory itself goes, and only when this call created it and it is empty.
     if (createdDirectory !== undefined) await rmdir(options.workDirectory).catch(() => undefined);

@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import type { Database as SqliteDatabase, Statement } from "better-sqlite3";
 import { CloisterError } from "../common/errors.ts";
 import { parseAuditQuery } from "./audit-query.ts";
+import { RecordWatchers } from "./record-watchers.ts";
 import type {
   AuditEntry,
   QueueClaim,
@@ -60,12 +61,15 @@ export class SqliteStorage implements StorageBackend {
   readonly #updateRecord: Statement<[string, string]>;
   readonly #deleteRecord: Statement<[string]>;
   readonly #enqueue: Statement<[string, string, number]>;
-  readonly #claimCandidate: Statement<[string, number], { id: number; value: string }>;
-  readonly #lease: Statement<[number, string, number]>;
+  readonly #claim: Statement<
+    [number, string, string, number],
+    { id: number; queue: string; value: string }
+  >;
   readonly #acknowledge: Statement<[number, string]>;
   readonly #queueLength: Statement<[string], { count: number }>;
   readonly #appendAudit: Statement<[bigint, Buffer, string, string, number]>;
   readonly #commitBatch: (batch: WriteBatch) => void;
+  readonly #watchers = new RecordWatchers();
 
   /** Opens (or creates) the database file; `":memory:"` gives a private in-memory store. */
   constructor(path: string) {
@@ -91,12 +95,12 @@ export class SqliteStorage implements StorageBackend {
     this.#enqueue = this.#db.prepare(
       "INSERT INTO queue_messages (queue, value, visible_at_ms) VALUES (?, ?, ?)",
     );
-    this.#claimCandidate = this.#db.prepare(
-      "SELECT id, value FROM queue_messages WHERE queue = ? AND visible_at_ms <= ? " +
-        "ORDER BY id LIMIT 1",
-    );
-    this.#lease = this.#db.prepare(
-      "UPDATE queue_messages SET visible_at_ms = ?, consumer = ? WHERE id = ?",
+    // One statement selects and leases the message, so no other connection can claim it in
+    // between. The queue names arrive as one JSON array.
+    this.#claim = this.#db.prepare(
+      "UPDATE queue_messages SET visible_at_ms = ?, consumer = ? WHERE id = (" +
+        "SELECT id FROM queue_messages WHERE queue IN (SELECT value FROM json_each(?)) " +
+        "AND visible_at_ms <= ? ORDER BY id LIMIT 1) RETURNING id, queue, value",
     );
     this.#acknowledge = this.#db.prepare("DELETE FROM queue_messages WHERE id = ? AND queue = ?");
     this.#queueLength = this.#db.prepare(
@@ -118,14 +122,24 @@ export class SqliteStorage implements StorageBackend {
 
   async commit(batch: WriteBatch): Promise<void> {
     this.#commitBatch(batch);
+    if (batch.writes !== undefined) this.#watchers.notify(batch.writes.map((write) => write.key));
   }
 
-  async claim(queue: string, consumer: string, leaseMs: number): Promise<QueueClaim | undefined> {
+  watch(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.#watchers.wait(key, timeoutMs, signal);
+  }
+
+  async claim(
+    queues: readonly string[],
+    consumer: string,
+    leaseMs: number,
+  ): Promise<QueueClaim | undefined> {
+    if (queues.length === 0) return undefined;
     const now = Date.now();
-    const candidate = this.#claimCandidate.get(queue, now);
-    if (candidate === undefined) return undefined;
-    this.#lease.run(now + leaseMs, consumer, candidate.id);
-    return { messageId: candidate.id, value: candidate.value };
+    const claimed = this.#claim.get(now + leaseMs, consumer, JSON.stringify(queues), now);
+    return claimed === undefined
+      ? undefined
+      : { queue: claimed.queue, messageId: claimed.id, value: claimed.value };
   }
 
   async queueLength(queue: string): Promise<number> {

@@ -41,6 +41,7 @@ export interface WriteBatch {
 
 /** A queue message claimed by one consumer until its lease ends. */
 export interface QueueClaim {
+  readonly queue: string;
   readonly messageId: number;
   readonly value: string;
 }
@@ -55,12 +56,22 @@ export interface StorageBackend {
    */
   commit(batch: WriteBatch): Promise<void>;
   /**
-   * Claims the oldest visible message of `queue` for `leaseMs` milliseconds. A message that is
-   * not acknowledged before its lease ends becomes visible again.
+   * Claims the oldest visible message of any of `queues` for `leaseMs` milliseconds. A message
+   * that is not acknowledged before its lease ends becomes visible again.
    */
-  claim(queue: string, consumer: string, leaseMs: number): Promise<QueueClaim | undefined>;
+  claim(
+    queues: readonly string[],
+    consumer: string,
+    leaseMs: number,
+  ): Promise<QueueClaim | undefined>;
   /** Number of messages of `queue`, claimed or not. */
   queueLength(queue: string): Promise<number>;
+  /**
+   * Resolves when a commit through this backend object writes `key`, after `timeoutMs`, or
+   * when `signal` aborts, whichever comes first. Commits by other processes that share the
+   * database wake nobody, so a caller that waits for them must also re-read on a timer.
+   */
+  watch(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Returns matching audit entries, newest first. See `parseAuditQuery` for the syntax. */
   queryAudit(query: string, limit: number): Promise<AuditEntry[]>;
   close(): Promise<void>;

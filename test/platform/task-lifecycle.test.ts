@@ -234,6 +234,8 @@ describe("task state machine", () => {
       });
       assert.equal(stagedTask?.taskId, taskId);
       assert.equal(stagedTask?.functionName, "builtin-echo");
+      // Pulling starts the run; a later Running update from the executor is accepted as is.
+      assert.equal((await user.frontend.getTask(taskId)).status, TaskStatus.Running);
       await scheduler.updateTaskStatus({
         executorId: "ghost",
         taskId,

@@ -7,7 +7,7 @@ import { parseFileCrypto } from "../../files/file-crypto.ts";
 import { prepareTaskFiles } from "../../files/index.ts";
 import type { LocalPathPolicy } from "../../files/index.ts";
 import type { Scheduler, StagedTask } from "../../gen/cloister/internal/v1/scheduler_pb.ts";
-import { ExecutorCommand, ExecutorStatus, TaskStatus } from "../../gen/teaclave_common_pb.ts";
+import { ExecutorCommand, ExecutorStatus } from "../../gen/teaclave_common_pb.ts";
 
 export interface ExecutionWorkerOptions {
   readonly executorId: string;
@@ -84,11 +84,6 @@ export class ExecutionWorker {
     this.#current = { taskId: task.taskId, abort };
     const log = logger.child({ taskId: task.taskId, executorId });
     try {
-      await scheduler.updateTaskStatus({
-        executorId,
-        taskId: task.taskId,
-        taskStatus: TaskStatus.Running,
-      });
       const started = performance.now();
       const result = await this.#runTask(task, abort.signal).then(
         (outputs) => ({ case: "Ok" as const, value: outputs }),

@@ -20,7 +20,10 @@ export interface FrontendDependencies {
   readonly logger: Logger;
 }
 
-type Forward = (request: unknown, options: { headers: Record<string, string> }) => Promise<unknown>;
+type Forward = (
+  request: unknown,
+  options: { headers: Record<string, string>; signal: AbortSignal },
+) => Promise<unknown>;
 
 function snakeCase(name: string): string {
   return name.replace(
@@ -79,7 +82,11 @@ export function createFrontendService(
       const user = `{ user: ${userId}, role: ${role} }`;
       try {
         const caller = { userId, role: parseRole(role), requestId };
-        const response = await forward(request, { headers: callerToHeaders(caller, role) });
+        // The signal ends a long poll such as WaitTask when the client goes away.
+        const response = await forward(request, {
+          headers: callerToHeaders(caller, role),
+          signal: context.signal,
+        });
         deps.audit.add({
           microsecond: BigInt(Date.now()) * 1000n,
           ip,

@@ -94,10 +94,13 @@ export async function getTask(
 }
 
 const maxWaitMs = 30_000;
+/** Maximum gap between reads, for ends recorded by a scheduler in another process. */
+const maxPollIntervalMs = 10;
 
 /**
- * Returns the task once it has ended or `timeoutMs` has passed. It reads storage at short,
- * growing intervals (1 ms to 10 ms), which costs far less than a client polling GetTask.
+ * Returns the task once it has ended or `timeoutMs` has passed. A commit to the task in this
+ * process wakes it at once. It also re-reads storage at growing intervals (2 ms to 10 ms),
+ * because a scheduler in another process may record the end.
  */
 export async function waitTask(
   context: ManagementContext,
@@ -107,12 +110,14 @@ export async function waitTask(
   signal: AbortSignal,
 ): Promise<TaskRecord> {
   const deadline = Date.now() + (timeoutMs <= 0 || timeoutMs > maxWaitMs ? maxWaitMs : timeoutMs);
-  let intervalMs = 1;
+  const key = recordKeys.task(taskId);
+  let intervalMs = 2;
   for (;;) {
     const task = await getTask(context, caller, taskId);
-    if (isTerminal(task.status) || Date.now() >= deadline || signal.aborted) return task;
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-    intervalMs = Math.min(intervalMs * 1.5, 10);
+    const remaining = deadline - Date.now();
+    if (isTerminal(task.status) || remaining <= 0 || signal.aborted) return task;
+    await context.storage.watch(key, Math.min(intervalMs, remaining), signal);
+    intervalMs = Math.min(intervalMs * 1.5, maxPollIntervalMs);
   }
 }
 

@@ -58,60 +58,65 @@ export function createSchedulerService(options: SchedulerOptions): ServiceImpl<t
     executorId: string,
     capabilities: readonly string[],
   ): Promise<MessageInitShape<typeof StagedTaskSchema> | undefined> {
-    for (const executor of capabilities) {
-      const queue = stagedTaskQueue(executor);
-      for (;;) {
-        const claim = await storage.claim(queue, executorId, claimLeaseMs);
-        if (claim === undefined) break;
-        const message = JSON.parse(claim.value) as StagedTaskMessage;
-        const task = await readRecord<TaskRecord>(storage, recordKeys.task(message.taskId));
-        const acknowledge = [{ queue, messageId: claim.messageId }];
-        if (
-          task === undefined ||
-          task.value.status !== TaskStatus.Staged ||
-          task.value.executorId !== null
-        ) {
-          // Canceled or deleted before any executor took it.
-          await storage.commit({ acknowledge });
-          continue;
-        }
-        const next: TaskRecord = { ...task.value, executorId, updatedAtMs: Date.now() };
-        await storage.commit({
-          writes: [writeRecord(recordKeys.task(task.value.id), next, task)],
-          acknowledge,
-        });
-        tracker.assign(executorId, task.value.id, Date.now());
-        const staged = unsealStagedTask(options.platformKey, message.taskId, message.sealed);
-        logger.info({ taskId: staged.taskId, executorId }, "task pulled");
-        return {
-          taskId: staged.taskId,
-          functionId: staged.functionId,
-          userId: staged.creator,
-          executor: staged.executor,
-          executorType: staged.executorType,
-          functionName: staged.functionName,
-          functionArguments: staged.functionArguments,
-          functionPayload: Buffer.from(staged.payload, "base64"),
-          inputData: Object.fromEntries(
-            Object.entries(staged.inputs).map(([slot, input]) => [
-              slot,
-              {
-                url: input.url,
-                cmac: Buffer.from(input.cmac, "hex"),
-                cryptoInfo: cryptoInfo(input.crypto),
-              },
-            ]),
-          ),
-          outputData: Object.fromEntries(
-            Object.entries(staged.outputs).map(([slot, output]) => [
-              slot,
-              { url: output.url, cryptoInfo: cryptoInfo(output.crypto) },
-            ]),
-          ),
-        };
+    const queues = capabilities.map(stagedTaskQueue);
+    for (;;) {
+      const claim = await storage.claim(queues, executorId, claimLeaseMs);
+      if (claim === undefined) return undefined;
+      const message = JSON.parse(claim.value) as StagedTaskMessage;
+      const task = await readRecord<TaskRecord>(storage, recordKeys.task(message.taskId));
+      const acknowledge = [{ queue: claim.queue, messageId: claim.messageId }];
+      if (
+        task === undefined ||
+        task.value.status !== TaskStatus.Staged ||
+        task.value.executorId !== null
+      ) {
+        // Canceled or deleted before any executor took it.
+        await storage.commit({ acknowledge });
+        continue;
       }
+      // The claim starts the run: the task is Running from the moment an executor has claimed
+      // it, which saves the executor a status update per task.
+      const next: TaskRecord = {
+        ...task.value,
+        executorId,
+        status: TaskStatus.Running,
+        updatedAtMs: Date.now(),
+      };
+      await storage.commit({
+        writes: [writeRecord(recordKeys.task(task.value.id), next, task)],
+        acknowledge,
+        audit: [auditEntry(`executor ${executorId}`, `run task ${task.value.id}`)],
+      });
+      tracker.assign(executorId, task.value.id, Date.now());
+      const staged = unsealStagedTask(options.platformKey, message.taskId, message.sealed);
+      logger.info({ taskId: staged.taskId, executorId }, "task pulled");
+      return {
+        taskId: staged.taskId,
+        functionId: staged.functionId,
+        userId: staged.creator,
+        executor: staged.executor,
+        executorType: staged.executorType,
+        functionName: staged.functionName,
+        functionArguments: staged.functionArguments,
+        functionPayload: Buffer.from(staged.payload, "base64"),
+        inputData: Object.fromEntries(
+          Object.entries(staged.inputs).map(([slot, input]) => [
+            slot,
+            {
+              url: input.url,
+              cmac: Buffer.from(input.cmac, "hex"),
+              cryptoInfo: cryptoInfo(input.crypto),
+            },
+          ]),
+        ),
+        outputData: Object.fromEntries(
+          Object.entries(staged.outputs).map(([slot, output]) => [
+            slot,
+            { url: output.url, cryptoInfo: cryptoInfo(output.crypto) },
+          ]),
+        ),
+      };
     }
-    return undefined;
   }
 
   return {
