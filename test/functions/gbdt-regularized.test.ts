@@ -221,6 +221,37 @@ test("regularized predict matches training margins", async () => {
   assert.ok(wrong.length <= 6, `${wrong.length} of 120 training rows misclassified`);
 });
 
+test("sampled regularized training predicts consistently", async () => {
+  const rows = (await readFile(trainData, "utf8"))
+    .trim()
+    .split("\n")
+    .map((line) => line.split(",").map((value) => Math.fround(Number(value))));
+  const args = {
+    ...fixtureArgs,
+    loss: "LogLikelyhood",
+    iterations: 20,
+    shrinkage: 0.3,
+    feature_sample_ratio: 0.5,
+    data_sample_ratio: 0.7,
+    min_child_weight: 0.5,
+  };
+  // Class 3 against the rest, with LogLikelyhood's −1/1 labels.
+  const samples = rows.map((row) => ({ features: row.slice(0, 4), label: row[4] === 3 ? 1 : -1 }));
+  const { model, margins } = trainRegularizedGbdt(
+    readGbdtTrainConfig(args),
+    readRegularization(args, "LogLikelyhood")!,
+    samples,
+  );
+  // Each tree skips 30% of the rows, whose margins come from walking the written tree.
+  const sigmoid = (margin: number): number =>
+    Math.fround(1 / Math.fround(1 + Math.fround(Math.exp(-margin))));
+  for (const [index, sample] of samples.entries()) {
+    assert.equal(predictGbdt(model, sample.features), sigmoid(margins[index]!), `row ${index}`);
+  }
+  const wrong = samples.filter((sample, index) => margins[index]! >= 0 !== sample.label > 0);
+  assert.ok(wrong.length <= 3, `${wrong.length} of 120 training rows misclassified`);
+});
+
 test("LogLikelyhood and binary:logistic agree", async () => {
   const rows = (await readFile(trainData, "utf8")).trim().split("\n");
   const args = { ...fixtureArgs, max_depth: 3, iterations: 10, shrinkage: 0.3, reg_lambda: 1 };
