@@ -87,6 +87,16 @@ def compare(folder):
     def accuracy(predicted):
         return float(np.mean((np.asarray(predicted) >= 0.5) == (test_y == 1)))
 
+    # xgboost 1.7's defaults, spelled out because Cloister's row passes the same values.
+    defaults = xgboost.XGBClassifier(
+        n_estimators=100, max_depth=6, learning_rate=0.3, reg_lambda=1, min_child_weight=1,
+        gamma=0, base_score=0.5, tree_method="exact", n_jobs=1,
+    )
+    fit_ms, _ = median_time(lambda: defaults.fit(train_x, train_y))
+    predict_ms, probabilities = median_time(lambda: defaults.predict_proba(test_x)[:, 1])
+    save(os.path.join(folder, "xgboost-defaults-test.csv"), probabilities)
+    results["xgboostDefaults"] = {"trainMs": fit_ms, "predictMs": predict_ms, "accuracy": accuracy(probabilities)}
+
     booster = xgboost.XGBClassifier(
         n_estimators=100, max_depth=4, learning_rate=0.1, tree_method="exact", n_jobs=1
     )
@@ -338,6 +348,7 @@ interface ReferenceRun {
 
 interface ReferenceResults {
   readonly versions: { sklearn: string; xgboost: string };
+  readonly xgboostDefaults: ReferenceRun;
   readonly xgboost: ReferenceRun;
   readonly xgboostSquared: ReferenceRun;
   readonly sklearnGbdt: ReferenceRun;
@@ -358,7 +369,56 @@ async function benchPublicData(python: string): Promise<void> {
   const labels = numbers(readFileSync(join(work, "cancer-test-labels.csv"), "utf8"));
   const testFile = join(work, "cancer-test.csv");
 
-  console.error("ml bench: Cloister GBDT on breast cancer");
+  console.error("ml bench: Cloister GBDT with xgboost's defaults on breast cancer");
+  const regularizedTrain = await runBuiltin(
+    "builtin-gbdt-train",
+    {
+      feature_size: 30,
+      max_depth: 6,
+      iterations: 100,
+      shrinkage: 0.3,
+      feature_sample_ratio: 1.0,
+      data_sample_ratio: 1.0,
+      min_leaf_size: 1,
+      loss: "LogLikelyhood",
+      training_optimization_level: 2,
+      reg_lambda: 1,
+      min_child_weight: 1,
+      min_split_loss: 0,
+      base_score: 0.5,
+    },
+    { training_data: join(work, "cancer-train-signed.csv") },
+    ["trained_model"],
+  );
+  const regularizedModel = join(work, "model-regularized.json");
+  writeFileSync(regularizedModel, regularizedTrain.outputs.trained_model!);
+  const regularizedPredict = await runBuiltin(
+    "builtin-gbdt-predict",
+    {},
+    { model_file: regularizedModel, data_file: testFile },
+    ["result_file"],
+  );
+  const ourProbabilities = numbers(regularizedPredict.outputs.result_file!);
+  const xgboostProbabilities = numbers(
+    readFileSync(join(work, "xgboost-defaults-test.csv"), "utf8"),
+  );
+  const agreeing = ourProbabilities.filter(
+    (value, index) => value >= 0.5 === xgboostProbabilities[index]! >= 0.5,
+  ).length;
+  row(
+    "GBDT, LogLikelyhood with reg_lambda 1, min_child_weight 1, min_split_loss 0, base_score 0.5 vs XGBClassifier with its defaults",
+    "breast cancer, 455 train / 114 test × 30, depth 6, 100 trees, rate 0.3",
+    `${describe({
+      trainMs: regularizedTrain.ms,
+      predictMs: regularizedPredict.ms,
+      accuracy: accuracy(ourProbabilities, labels),
+    })}; ${agreeing} of ${labels.length} test predictions on xgboost's side of 0.5, ` +
+      `max probability difference ${maxDifference(ourProbabilities, xgboostProbabilities).toExponential(1)}`,
+    "",
+    describe(reference.xgboostDefaults),
+  );
+
+  console.error("ml bench: Cloister GBDT in gbdt-rs mode on breast cancer");
   for (const [loss, trainFile] of [
     ["LogLikelyhood", "cancer-train-signed.csv"],
     ["SquaredError", "cancer-train.csv"],
@@ -394,7 +454,7 @@ async function benchPublicData(python: string): Promise<void> {
     });
     if (loss === "LogLikelyhood") {
       row(
-        "GBDT, LogLikelyhood vs GradientBoostingClassifier and XGBClassifier (defaults: L2 1, min child weight 1)",
+        "GBDT, gbdt-rs mode (no L2, no min child weight), LogLikelyhood vs GradientBoostingClassifier and XGBClassifier (L2 1, min child weight 1)",
         "breast cancer, 455 train / 114 test × 30, depth 4, 100 trees, rate 0.1",
         cloister,
         describe(reference.sklearnGbdt),
@@ -402,7 +462,7 @@ async function benchPublicData(python: string): Promise<void> {
       );
     } else {
       row(
-        "GBDT, SquaredError vs GradientBoostingRegressor and XGBRegressor (squared error, L2 0, min child weight 0)",
+        "GBDT, gbdt-rs mode, SquaredError vs GradientBoostingRegressor and XGBRegressor (squared error, L2 0, min child weight 0)",
         "the same",
         cloister,
         describe(reference.sklearnSquared),
