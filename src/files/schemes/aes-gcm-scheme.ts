@@ -49,7 +49,9 @@ export function createAesGcmScheme(crypto: {
         const decipher = createDecipheriv(algorithm, crypto.key, crypto.iv);
         decipher.setAAD(additionalData);
         decipher.setAuthTag(tag);
-        for await (const chunk of readFileRange(handle, 0, size - tagSize)) {
+        for await (const chunk of readFileRange(handle, 0, size - tagSize, {
+          reuseBuffers: true,
+        })) {
           yield decipher.update(chunk);
         }
         try {
