@@ -30,11 +30,21 @@ async function* readPlaintext(path: string): AsyncGenerator<Buffer> {
   }
 }
 
+/** Writes every chunk of `source` to a new file, one write in flight while the next decrypts. */
 async function writePlaintext(source: AsyncIterable<Buffer>, path: string): Promise<void> {
   const handle = await open(path, "wx");
+  let inflight: Promise<unknown> = Promise.resolve();
   try {
-    for await (const chunk of source) await handle.write(chunk);
+    // Each decrypted chunk is a fresh Buffer, so it stays intact while its write runs.
+    for await (const chunk of source) {
+      await inflight;
+      inflight = handle.write(chunk);
+      // A failed write raises at the next await, not as an unhandled rejection meanwhile.
+      inflight.catch(() => undefined);
+    }
+    await inflight;
   } finally {
+    await inflight.catch(() => undefined);
     await handle.close();
   }
 }

@@ -76,6 +76,8 @@ export function createAesGcmScheme(crypto: {
         const flush = async () => {
           await inflight;
           inflight = handle.writev(gathered);
+          // A failed write raises at the next await, not as an unhandled rejection meanwhile.
+          inflight.catch(() => undefined);
           gathered = [];
           gatheredBytes = 0;
         };
