@@ -3,9 +3,9 @@ import { open, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { CloisterError } from "../common/errors.ts";
 import { placeLocalFile } from "./agent/local-file-transport.ts";
+import { readFileRange } from "./file-chunks.ts";
 import type { FileCrypto } from "./file-crypto.ts";
 import { fileSchemeFor } from "./schemes/file-scheme.ts";
-import { rawScheme } from "./schemes/raw-scheme.ts";
 
 function alreadyExists(path: string, error: unknown): unknown {
   const code = typeof error === "object" && error !== null && "code" in error ? error.code : "";
@@ -16,11 +16,35 @@ function alreadyExists(path: string, error: unknown): unknown {
   );
 }
 
+/**
+ * Streams a plaintext file through a few reused buffers. Every scheme's `encrypt` is done with
+ * a chunk before it requests the next, so no chunk is overwritten while in use.
+ */
+async function* readPlaintext(path: string): AsyncGenerator<Buffer> {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    yield* readFileRange(handle, 0, size, { reuseBuffers: true });
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes every chunk of `source` to a new file, one write in flight while the next decrypts. */
 async function writePlaintext(source: AsyncIterable<Buffer>, path: string): Promise<void> {
   const handle = await open(path, "wx");
+  let inflight: Promise<unknown> = Promise.resolve();
   try {
-    for await (const chunk of source) await handle.write(chunk);
+    // Each decrypted chunk is a fresh Buffer, so it stays intact while its write runs.
+    for await (const chunk of source) {
+      await inflight;
+      inflight = handle.write(chunk);
+      // A failed write raises at the next await, not as an unhandled rejection meanwhile.
+      inflight.catch(() => undefined);
+    }
+    await inflight;
   } finally {
+    await inflight.catch(() => undefined);
     await handle.close();
   }
 }
@@ -47,7 +71,7 @@ export async function encryptFile(
 ): Promise<Uint8Array> {
   requireKey(crypto, "encrypt");
   try {
-    const plaintext = rawScheme.decrypt(input, basename(input));
+    const plaintext = readPlaintext(input);
     const tag = await fileSchemeFor(crypto).encrypt(plaintext, output, basename(output));
     return new Uint8Array(tag);
   } catch (error) {

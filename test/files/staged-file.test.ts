@@ -32,7 +32,16 @@ async function writeStaged(data: Buffer, key: Buffer): Promise<string> {
   return path;
 }
 
-for (const size of [0, 1, stagedChunkSize, stagedChunkSize + 1, 3 * stagedChunkSize, 1_000_000]) {
+// 40 chunks span three of the reader's 16-chunk blocks.
+for (const size of [
+  0,
+  1,
+  stagedChunkSize,
+  stagedChunkSize + 1,
+  3 * stagedChunkSize,
+  1_000_000,
+  40 * stagedChunkSize + 5,
+]) {
   test(`staged round trip of ${size} bytes`, async () => {
     const key = randomBytes(32);
     const data = randomBytes(size);
@@ -44,6 +53,33 @@ for (const size of [0, 1, stagedChunkSize, stagedChunkSize + 1, 3 * stagedChunkS
     assert.ok(chunks.every((chunk) => chunk.length > 0 && chunk.length <= stagedChunkSize));
   });
 }
+
+test("staged round trip with whole-chunk writes", async () => {
+  const key = randomBytes(32);
+  const data = randomBytes(5 * stagedChunkSize + 3);
+  const path = join(directory, `staged-${counter++}`);
+  const writer = await StagedFileWriter.create(path, key);
+  // One write of several chunks, then single chunks, then the rest: each path of `write`.
+  await writer.write(data.subarray(0, 2 * stagedChunkSize));
+  await writer.write(data.subarray(2 * stagedChunkSize, 3 * stagedChunkSize));
+  await writer.write(data.subarray(3 * stagedChunkSize, 4 * stagedChunkSize));
+  await writer.write(data.subarray(4 * stagedChunkSize));
+  await writer.close();
+  assert.equal(await stagedFileSize(path), data.length);
+  assert.deepEqual(await collect(readStagedFile(path, key)), data);
+});
+
+test("staged file of exactly two chunks in one write", async () => {
+  const key = randomBytes(32);
+  const data = randomBytes(2 * stagedChunkSize);
+  const path = join(directory, `staged-${counter++}`);
+  const writer = await StagedFileWriter.create(path, key);
+  await writer.write(data);
+  await writer.close();
+  // The last chunk is full and carries the final flag, so no empty chunk follows it.
+  assert.equal((await readFile(path)).length, 2 * sealedChunk);
+  assert.deepEqual(await collect(readStagedFile(path, key)), data);
+});
 
 test("staged chunk with a flipped byte is rejected", async () => {
   const key = randomBytes(32);

@@ -46,11 +46,18 @@ export async function* readProtectedFile(
 
     const dataNodes = dataNodeCount(metadata.size);
     const mhtNodes = mhtNodeCount(dataNodes);
+    // The ciphertext of group `mht` is read into buffer `mht % 2`, so one group is decrypted
+    // while the next is read. The plaintext goes to a fresh Buffer.
+    const groupBuffers = [0, 1].map(() =>
+      Buffer.allocUnsafe(Math.min(dataNodesPerMht, dataNodes) * nodeSize),
+    );
     const readGroup = (mht: number): Promise<Buffer> => {
       const first = mht * dataNodesPerMht;
+      const count = Math.min(dataNodesPerMht, dataNodes - first);
       const read = reader.readNodes(
         dataNodePosition(first),
-        Math.min(dataNodesPerMht, dataNodes - first),
+        count,
+        groupBuffers[mht % 2]!.subarray(0, count * nodeSize),
       );
       // A read left pending when decryption fails must not become an unhandled rejection.
       read.catch(() => undefined);
@@ -103,8 +110,12 @@ class ProtectedFileReader {
     private readonly userKey: Uint8Array,
   ) {}
 
-  async readNodes(position: number, count: number): Promise<Buffer> {
-    const buffer = Buffer.allocUnsafe(count * nodeSize);
+  /** Reads `count` nodes from node `position` on, into `buffer` when one is given. */
+  async readNodes(
+    position: number,
+    count: number,
+    buffer = Buffer.allocUnsafe(count * nodeSize),
+  ): Promise<Buffer> {
     const { bytesRead } = await this.handle.read(buffer, 0, buffer.length, position * nodeSize);
     if (bytesRead !== buffer.length) throw protectedFileIntegrityError();
     return buffer;

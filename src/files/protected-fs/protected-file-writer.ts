@@ -69,6 +69,14 @@ export class ProtectedFileWriter {
       offset = copied;
     }
     while (offset < chunk.length) {
+      if (this.#nodeLength === 0 && chunk.length - offset >= nodeSize) {
+        // A whole node of input is sealed where it is, without the copy into `#node`.
+        this.#sealDataNode(chunk.subarray(offset, offset + nodeSize));
+        this.#size += nodeSize;
+        offset += nodeSize;
+        if (this.#batchBytes >= writeBatchBytes) await this.#flushBatch();
+        continue;
+      }
       const copied = Math.min(nodeSize - this.#nodeLength, chunk.length - offset);
       this.#node.set(chunk.subarray(offset, offset + copied), this.#nodeLength);
       this.#nodeLength += copied;
@@ -123,7 +131,8 @@ export class ProtectedFileWriter {
     return key;
   }
 
-  #sealDataNode(): void {
+  /** Seals `plaintext`, by default the buffered node, as the next data node. */
+  #sealDataNode(plaintext: Uint8Array = this.#node): void {
     const dataNode = this.#dataNodes++;
     const mht = Math.floor(dataNode / dataNodesPerMht);
     if (dataNode % dataNodesPerMht === 0) {
@@ -132,7 +141,7 @@ export class ProtectedFileWriter {
       this.#queue(Buffer.alloc(nodeSize));
     }
     const key = this.#nextKey();
-    const { ciphertext, gmac } = sealNode(key, this.#node);
+    const { ciphertext, gmac } = sealNode(key, plaintext);
     const entry = (dataNode % dataNodesPerMht) * cryptoEntrySize;
     const mhtNode = this.#mhtNodes[mht]!;
     mhtNode.set(key, entry);

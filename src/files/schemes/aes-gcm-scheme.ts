@@ -49,7 +49,9 @@ export function createAesGcmScheme(crypto: {
         const decipher = createDecipheriv(algorithm, crypto.key, crypto.iv);
         decipher.setAAD(additionalData);
         decipher.setAuthTag(tag);
-        for await (const chunk of readFileRange(handle, 0, size - tagSize)) {
+        for await (const chunk of readFileRange(handle, 0, size - tagSize, {
+          reuseBuffers: true,
+        })) {
           yield decipher.update(chunk);
         }
         try {
@@ -74,6 +76,8 @@ export function createAesGcmScheme(crypto: {
         const flush = async () => {
           await inflight;
           inflight = handle.writev(gathered);
+          // A failed write raises at the next await, not as an unhandled rejection meanwhile.
+          inflight.catch(() => undefined);
           gathered = [];
           gatheredBytes = 0;
         };

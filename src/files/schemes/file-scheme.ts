@@ -19,7 +19,8 @@ export interface FileScheme {
   decrypt(path: string, fileName: string): AsyncIterable<Buffer>;
   /**
    * Encrypts `source` into a new file at `path`, which must not exist, and returns its tag.
-   * On failure the partial file is removed.
+   * On failure the partial file is removed. Each chunk of `source` is fully consumed before
+   * the next is requested, so a source may reuse its buffers.
    */
   encrypt(source: AsyncIterable<Uint8Array>, path: string, fileName: string): Promise<Buffer>;
 }

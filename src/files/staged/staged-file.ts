@@ -14,6 +14,7 @@ import { createCipheriv, createDecipheriv } from "node:crypto";
 import { open, rm, stat } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { CloisterError } from "../../common/errors.ts";
+import { readFileRange } from "../file-chunks.ts";
 
 /** Plaintext bytes per chunk. */
 export const stagedChunkSize = 64 * 1024;
@@ -76,6 +77,13 @@ export class StagedFileWriter {
       // A full buffer is sealed only once more data arrives, so the final chunk is never empty
       // unless the whole file is.
       if (this.#buffered === stagedChunkSize) await this.#seal(false);
+      if (this.#buffered === 0 && data.length - offset > stagedChunkSize) {
+        // More data follows this whole chunk, so it is not the final one and is sealed in place.
+        await this.#seal(false, data.subarray(offset, offset + stagedChunkSize));
+        this.#size += stagedChunkSize;
+        offset += stagedChunkSize;
+        continue;
+      }
       const copied = Math.min(stagedChunkSize - this.#buffered, data.length - offset);
       this.#buffer.set(data.subarray(offset, offset + copied), this.#buffered);
       this.#buffered += copied;
@@ -106,13 +114,17 @@ export class StagedFileWriter {
     await rm(this.#path, { force: true });
   }
 
-  async #seal(final: boolean): Promise<void> {
+  /** Seals `plaintext`, by default the buffered bytes, as the next chunk. */
+  async #seal(
+    final: boolean,
+    plaintext: Uint8Array = this.#buffer.subarray(0, this.#buffered),
+  ): Promise<void> {
     const cipher = createCipheriv("aes-256-gcm", this.#key, chunkNonce(this.#index, final));
     // GCM is a stream mode: `update` returns every byte and `final` only computes the tag.
-    this.#sealed.push(cipher.update(this.#buffer.subarray(0, this.#buffered)));
+    this.#sealed.push(cipher.update(plaintext));
     cipher.final();
     this.#sealed.push(cipher.getAuthTag());
-    this.#sealedBytes += this.#buffered + tagSize;
+    this.#sealedBytes += plaintext.length + tagSize;
     this.#index++;
     this.#buffered = 0;
     if (final || this.#sealedBytes >= ioBlockChunks * sealedChunkSize) await this.#flush();
@@ -157,32 +169,26 @@ export async function* readStagedFile(path: string, key: Uint8Array): AsyncGener
     const size = plaintextSize(length);
     if (size < 0) throw stagedIntegrityError();
     const chunks = Math.max(1, Math.ceil(length / sealedChunkSize));
-    const readBlock = (first: number): Promise<Buffer> | undefined => {
-      if (first >= chunks) return undefined;
-      const start = first * sealedChunkSize;
-      const blockLength = Math.min(ioBlockChunks * sealedChunkSize, length - start);
-      const read = handle
-        .read(Buffer.allocUnsafe(blockLength), 0, blockLength, start)
-        .then(({ bytesRead, buffer }) => {
-          if (bytesRead !== blockLength) throw stagedIntegrityError();
-          return buffer;
-        });
-      // A read left pending when decryption fails must not become an unhandled rejection.
-      read.catch(() => undefined);
-      return read;
-    };
-    let nextBlock = readBlock(0);
-    for (let first = 0; nextBlock !== undefined; first += ioBlockChunks) {
-      const block = await nextBlock;
-      // The next block is read from disk while this one is decrypted.
-      nextBlock = readBlock(first + ioBlockChunks);
+    // Each block holds whole sealed chunks. A block is decrypted before the next is requested,
+    // so the reader can reuse its buffers.
+    const blocks = readFileRange(handle, 0, length, {
+      chunkSize: ioBlockChunks * sealedChunkSize,
+      reuseBuffers: true,
+    });
+    let index = 0;
+    let position = 0;
+    for await (const block of blocks) {
+      position += block.length;
+      if (block.length % sealedChunkSize !== 0 && position !== length) break;
       for (let offset = 0; offset < block.length; offset += sealedChunkSize) {
-        const index = first + offset / sealedChunkSize;
         const sealed = block.subarray(offset, offset + sealedChunkSize);
         const plaintext = openChunk(key, index, index === chunks - 1, sealed);
+        index++;
         if (plaintext.length > 0) yield plaintext;
       }
     }
+    // A file that shrank while being read ends the blocks early.
+    if (position !== length) throw stagedIntegrityError();
   } finally {
     await handle.close();
   }
