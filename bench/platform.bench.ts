@@ -70,6 +70,9 @@ const settings: EchoClientSettings = {
   concurrencyLevels,
 };
 const loadBefore = loadavg()[0] ?? 0;
+// The platform's CPU time per throughput level, from the client process's start and end marks.
+const serverCpuAtStart = new Map<number, NodeJS.CpuUsage>();
+const serverCpuMs = new Map<number, number>();
 const results = await new Promise<EchoClientResults>((resolve, reject) => {
   const child = spawn(
     process.execPath,
@@ -82,11 +85,18 @@ const results = await new Promise<EchoClientResults>((resolve, reject) => {
     ],
     {
       env: { ...process.env, CLOISTER_ECHO_CLIENTS: JSON.stringify(settings) },
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["ignore", "pipe", "inherit", "ipc"],
     },
   );
   let output = "";
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+  child.on("message", (mark: { level: number; phase: "start" | "end" }) => {
+    if (mark.phase === "start") serverCpuAtStart.set(mark.level, process.cpuUsage());
+    else {
+      const cpu = process.cpuUsage(serverCpuAtStart.get(mark.level));
+      serverCpuMs.set(mark.level, (cpu.user + cpu.system) / 1000);
+    }
+  });
   child.on("error", reject);
   child.on("close", (code) => {
     if (code !== 0) reject(new Error(`the echo clients exited with code ${code}`));
@@ -114,6 +124,14 @@ so each has a core of its own.
 | one client, invoke → result, p50 | ${fixed(percentile(invokeToResult, 50))} ms |
 | one client, invoke → result, p99 | ${fixed(percentile(invokeToResult, 99))} ms |
 ${results.throughput.map((row) => `| ${row.clients} concurrent clients | ${fixed(row.perSecond)} tasks/s (${row.tasks} tasks) |`).join("\n")}
+
+CPU time per task during the throughput runs, user plus system, in milliseconds. The platform
+process runs everything but the clients; its figure bounds the throughput that one core can
+give the all-in-one platform (1000 / ms per task).
+
+| clients | platform CPU per task | client CPU per task |
+| ---: | ---: | ---: |
+${results.throughput.map((row) => `| ${row.clients} | ${((serverCpuMs.get(row.clients) ?? NaN) / row.tasks).toFixed(2)} ms | ${(row.clientCpuMs / row.tasks).toFixed(2)} ms |`).join("\n")}
 
 Samples: ${latencyTasks} sequential tasks for latency after ${settings.warmUpTasks} warm-up tasks;
 ${throughputSeconds} s per concurrency level. The 1-minute load average was

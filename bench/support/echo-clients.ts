@@ -1,6 +1,8 @@
 // The client side of the echo benchmark, run in its own process so that the clients do not
 // share the platform's event loop. It reads its settings as JSON from the
 // CLOISTER_ECHO_CLIENTS variable, writes progress to stderr and one JSON result to stdout.
+// Over the IPC channel it marks the start and end of each throughput level, so that the
+// benchmark can measure the platform's CPU time for exactly that span.
 import { AuthenticationClient } from "../../src/sdk/authentication-client.ts";
 import { FrontendClient } from "../../src/sdk/frontend-client.ts";
 import { simulationVerifier } from "../../src/sdk/platform-verifier.ts";
@@ -25,7 +27,13 @@ export interface EchoClientResults {
   /** Create → result and invoke → result of each sequential task, in milliseconds. */
   readonly totalsMs: number[];
   readonly invokeToResultMs: number[];
-  readonly throughput: { clients: number; tasks: number; perSecond: number }[];
+  readonly throughput: {
+    clients: number;
+    tasks: number;
+    perSecond: number;
+    /** CPU time (user and system) that this process spent on the level, in milliseconds. */
+    clientCpuMs: number;
+  }[];
 }
 
 const settings = JSON.parse(process.env["CLOISTER_ECHO_CLIENTS"] ?? "{}") as EchoClientSettings;
@@ -73,6 +81,8 @@ const throughput: EchoClientResults["throughput"] = [];
 for (const clients of settings.concurrencyLevels) {
   process.stderr.write(`throughput: ${clients} clients for ${settings.throughputSeconds} s\n`);
   const sessions = await Promise.all(Array.from({ length: clients }, () => connect()));
+  process.send?.({ level: clients, phase: "start" });
+  const cpuBefore = process.cpuUsage();
   const deadline = performance.now() + settings.throughputSeconds * 1000;
   let completed = 0;
   const started = performance.now();
@@ -85,8 +95,16 @@ for (const clients of settings.concurrencyLevels) {
     }),
   );
   const elapsedSeconds = (performance.now() - started) / 1000;
-  throughput.push({ clients, tasks: completed, perSecond: completed / elapsedSeconds });
+  const cpu = process.cpuUsage(cpuBefore);
+  process.send?.({ level: clients, phase: "end" });
+  throughput.push({
+    clients,
+    tasks: completed,
+    perSecond: completed / elapsedSeconds,
+    clientCpuMs: (cpu.user + cpu.system) / 1000,
+  });
 }
 
 const results: EchoClientResults = { totalsMs, invokeToResultMs, throughput };
 process.stdout.write(JSON.stringify(results) + "\n");
+process.disconnect?.();

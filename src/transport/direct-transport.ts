@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import type { DescMessage, DescMethod, DescService, MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, createContextValues } from "@connectrpc/connect";
+import { collectUnaryMethods } from "./unary-methods.ts";
 import type {
   ConnectRouter,
   ContextValues,
@@ -8,8 +9,6 @@ import type {
   Transport,
   UnaryResponse,
 } from "@connectrpc/connect";
-
-type UnaryHandler = (request: unknown, context: unknown) => Promise<unknown> | unknown;
 
 /**
  * Creates a transport that calls the service implementations of this process directly: the same
@@ -19,18 +18,7 @@ type UnaryHandler = (request: unknown, context: unknown) => Promise<unknown> | u
  * Messages are not copied, so neither side may change a message after the call.
  */
 export function createDirectTransport(routes: (router: ConnectRouter) => void): Transport {
-  const handlers = new Map<DescMethod, { service: DescService; handler: UnaryHandler }>();
-  const collector = {
-    service(service: DescService, implementation: Record<string, UnaryHandler>) {
-      for (const method of service.methods) {
-        const handler = implementation[method.localName];
-        if (handler !== undefined)
-          handlers.set(method, { service, handler: handler.bind(implementation) });
-      }
-      return collector;
-    },
-  };
-  routes(collector as unknown as ConnectRouter);
+  const handlers = new Map(collectUnaryMethods(routes).map((entry) => [entry.method, entry]));
 
   return {
     async unary<I extends DescMessage, O extends DescMessage>(

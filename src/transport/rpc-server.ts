@@ -6,6 +6,7 @@ import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "../common/logger.ts";
 import { peerServiceKey, remoteAddressKey } from "./context-keys.ts";
+import { createGrpcUnaryHandler } from "./grpc-unary-handler.ts";
 import { createRejectionLog } from "./rejection-log.ts";
 import { rejectionReason } from "./rejection-reason.ts";
 import type { TlsCredentials } from "./tls-credentials.ts";
@@ -67,18 +68,26 @@ export interface RpcServer {
  */
 export async function startRpcServer(options: RpcServerOptions): Promise<RpcServer> {
   const { logger, verifyClient } = options;
-  const handler = connectNodeAdapter({
+  const contextValues = (request: { socket: unknown }) => {
+    const values = createContextValues();
+    const socket = request.socket as TLSSocket & { [peerServiceSymbol]?: string };
+    values.set(remoteAddressKey, socket.remoteAddress ?? "");
+    values.set(peerServiceKey, socket[peerServiceSymbol] ?? "");
+    return values;
+  };
+  // Plain unary gRPC takes the short path; Connect serves the other protocols and forms.
+  const handler = createGrpcUnaryHandler({
     routes: options.routes,
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
-    fallback: answerUnknownMethod,
-    contextValues: (request) => {
-      const values = createContextValues();
-      const socket = request.socket as TLSSocket & { [peerServiceSymbol]?: string };
-      values.set(remoteAddressKey, socket.remoteAddress ?? "");
-      values.set(peerServiceKey, socket[peerServiceSymbol] ?? "");
-      return values;
-    },
+    contextValues,
+    fallback: connectNodeAdapter({
+      routes: options.routes,
+      readMaxBytes: maxMessageBytes,
+      writeMaxBytes: maxMessageBytes,
+      fallback: answerUnknownMethod,
+      contextValues,
+    }),
   });
   const server = http2.createSecureServer({
     key: options.credentials.keyPem,
@@ -88,29 +97,42 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     requestCert: verifyClient !== undefined,
     rejectUnauthorized: false,
   });
-  server.on("request", handler);
+  server.on("request", (request, response) => {
+    // A request on a connection that did not pass the client check is never served, even
+    // if its frames were read before the check destroyed the socket.
+    const socket = request.socket as TLSSocket & { [peerServiceSymbol]?: string };
+    if (verifyClient !== undefined && socket[peerServiceSymbol] === undefined) {
+      socket.destroy();
+      return;
+    }
+    handler(request, response);
+  });
   if (verifyClient !== undefined) {
     const logRejection = createRejectionLog(logger, "client rejected");
-    // Runs after the handshake and before any HTTP/2 frame is processed.
-    server.on("secureConnection", (socket: TLSSocket & { [peerServiceSymbol]?: string }) => {
-      try {
-        const certificate = socket.getPeerX509Certificate();
-        if (certificate === undefined) {
-          throw Object.assign(new Error("the client sent no certificate"), {
-            code: "CLIENT_CERTIFICATE_MISSING",
+    // Prepended, so that it runs before the HTTP/2 server's own listener creates the
+    // session, which may read frames that arrived with the end of the handshake.
+    server.prependListener(
+      "secureConnection",
+      (socket: TLSSocket & { [peerServiceSymbol]?: string }) => {
+        try {
+          const certificate = socket.getPeerX509Certificate();
+          if (certificate === undefined) {
+            throw Object.assign(new Error("the client sent no certificate"), {
+              code: "CLIENT_CERTIFICATE_MISSING",
+            });
+          }
+          socket[peerServiceSymbol] = verifyClient(certificate);
+        } catch (error) {
+          logRejection({
+            err: error,
+            remoteAddress: socket.remoteAddress,
+            remotePort: socket.remotePort,
+            reason: rejectionReason(error),
           });
+          socket.destroy();
         }
-        socket[peerServiceSymbol] = verifyClient(certificate);
-      } catch (error) {
-        logRejection({
-          err: error,
-          remoteAddress: socket.remoteAddress,
-          remotePort: socket.remotePort,
-          reason: rejectionReason(error),
-        });
-        socket.destroy();
-      }
-    });
+      },
+    );
   }
   server.on("tlsClientError", (error) => logger.debug({ err: error }, "TLS handshake failed"));
   await new Promise<void>((resolve, reject) => {

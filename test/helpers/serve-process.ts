@@ -7,16 +7,25 @@ import { FrontendClient } from "../../src/sdk/frontend-client.ts";
 import { simulationVerifierFromDataDirectory } from "../../src/sdk/platform-verifier.ts";
 import { repositoryRoot } from "./fixtures.ts";
 
-/** Returns a TCP port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Returns a TCP port that was free on 127.0.0.1 a moment ago. It picks from 20000–32767,
+ * below Linux's default ephemeral range (32768–60999), so that neither an outgoing
+ * connection's local port nor another test's `listen(0)` can take it before the caller
+ * binds it.
+ */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    if (await canListen(port)) return port;
+  }
+  throw new Error("no free TCP port found in 20000-32767 after 100 attempts");
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { Code } from "@connectrpc/connect";
@@ -12,6 +13,8 @@ import { grpcFrame, rawGrpcCall } from "../helpers/raw-grpc.ts";
 import { startTestPlatform } from "../helpers/test-platform.ts";
 import type { Session, TestPlatform } from "../helpers/test-platform.ts";
 import { rejectsWith } from "../helpers/rejects-with.ts";
+
+const getTaskPath = "/teaclave_frontend_service_proto.TeaclaveFrontend/GetTask";
 
 const aes128 = { schema: "aes-gcm-128" as const, key: new Uint8Array(16), iv: new Uint8Array(12) };
 
@@ -81,6 +84,62 @@ describe("bad input", () => {
       frame: grpcFrame(Buffer.alloc(0)),
     });
     assert.equal(result.status, Code.Unimplemented);
+  });
+
+  test("two messages in a unary call get UNIMPLEMENTED", async () => {
+    const result = await rawGrpcCall({
+      port: platform.platform.frontendPort,
+      path: getTaskPath,
+      frame: Buffer.concat([grpcFrame(Buffer.alloc(0)), grpcFrame(Buffer.alloc(0))]),
+    });
+    assert.equal(result.status, Code.Unimplemented);
+    assert.match(result.message, /extra input message/);
+  });
+
+  test("an empty body gets UNIMPLEMENTED", async () => {
+    const result = await rawGrpcCall({
+      port: platform.platform.frontendPort,
+      path: getTaskPath,
+      frame: Buffer.alloc(0),
+    });
+    assert.equal(result.status, Code.Unimplemented);
+    assert.match(result.message, /missing input message/);
+  });
+
+  test("a compressed frame without grpc-encoding gets INTERNAL", async () => {
+    const frame = grpcFrame(Buffer.from([0x0a, 0x00]));
+    frame[0] = 1;
+    const result = await rawGrpcCall({
+      port: platform.platform.frontendPort,
+      path: getTaskPath,
+      frame,
+    });
+    assert.equal(result.status, Code.Internal);
+    assert.match(result.message, /compressed envelope/);
+  });
+
+  test("an invalid grpc-timeout gets INVALID_ARGUMENT", async () => {
+    const result = await rawGrpcCall({
+      port: platform.platform.frontendPort,
+      path: getTaskPath,
+      frame: grpcFrame(Buffer.alloc(0)),
+      headers: { "grpc-timeout": "soon" },
+    });
+    assert.equal(result.status, Code.InvalidArgument);
+    assert.match(result.message, /invalid grpc timeout value: soon/);
+  });
+
+  test("a gzip request is decompressed and served", async () => {
+    // Without credentials the call reaches authentication, which only a decoded request does.
+    const frame = grpcFrame(gzipSync(Buffer.alloc(0)));
+    frame[0] = 1;
+    const result = await rawGrpcCall({
+      port: platform.platform.frontendPort,
+      path: getTaskPath,
+      frame,
+      headers: { "grpc-encoding": "gzip" },
+    });
+    assert.equal(result.status, Code.Unauthenticated);
   });
 
   test("ids with a wrong prefix or unknown uuid", async () => {
