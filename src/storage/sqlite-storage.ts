@@ -61,8 +61,9 @@ export class SqliteStorage implements StorageBackend {
   readonly #updateRecord: Statement<[string, string]>;
   readonly #deleteRecord: Statement<[string]>;
   readonly #enqueue: Statement<[string, string, number]>;
-  readonly #claim: Statement<
-    [number, string, string, number],
+  readonly #claimCandidate: Statement<[string, number], { id: number }>;
+  readonly #lease: Statement<
+    [number, string, number, number],
     { id: number; queue: string; value: string }
   >;
   readonly #acknowledge: Statement<[number, string]>;
@@ -95,12 +96,17 @@ export class SqliteStorage implements StorageBackend {
     this.#enqueue = this.#db.prepare(
       "INSERT INTO queue_messages (queue, value, visible_at_ms) VALUES (?, ?, ?)",
     );
-    // One statement selects and leases the message, so no other connection can claim it in
-    // between. The queue names arrive as one JSON array.
-    this.#claim = this.#db.prepare(
-      "UPDATE queue_messages SET visible_at_ms = ?, consumer = ? WHERE id = (" +
-        "SELECT id FROM queue_messages WHERE queue IN (SELECT value FROM json_each(?)) " +
-        "AND visible_at_ms <= ? ORDER BY id LIMIT 1) RETURNING id, queue, value",
+    // A read finds the candidate without taking the write lock, which most claims of idle
+    // workers need not take. The lease then checks visibility again, so a message that
+    // another connection leased in between is not claimed twice. The queue names arrive as
+    // one JSON array.
+    this.#claimCandidate = this.#db.prepare(
+      "SELECT id FROM queue_messages WHERE queue IN (SELECT value FROM json_each(?)) " +
+        "AND visible_at_ms <= ? ORDER BY id LIMIT 1",
+    );
+    this.#lease = this.#db.prepare(
+      "UPDATE queue_messages SET visible_at_ms = ?, consumer = ? " +
+        "WHERE id = ? AND visible_at_ms <= ? RETURNING id, queue, value",
     );
     this.#acknowledge = this.#db.prepare("DELETE FROM queue_messages WHERE id = ? AND queue = ?");
     this.#queueLength = this.#db.prepare(
@@ -136,10 +142,15 @@ export class SqliteStorage implements StorageBackend {
   ): Promise<QueueClaim | undefined> {
     if (queues.length === 0) return undefined;
     const now = Date.now();
-    const claimed = this.#claim.get(now + leaseMs, consumer, JSON.stringify(queues), now);
-    return claimed === undefined
-      ? undefined
-      : { queue: claimed.queue, messageId: claimed.id, value: claimed.value };
+    const queueList = JSON.stringify(queues);
+    for (;;) {
+      const candidate = this.#claimCandidate.get(queueList, now);
+      if (candidate === undefined) return undefined;
+      const claimed = this.#lease.get(now + leaseMs, consumer, candidate.id, now);
+      if (claimed !== undefined) {
+        return { queue: claimed.queue, messageId: claimed.id, value: claimed.value };
+      }
+    }
   }
 
   async queueLength(queue: string): Promise<number> {
