@@ -227,6 +227,47 @@ describe("bad input", () => {
     );
   });
 
+  test("payloads their executor cannot run", async () => {
+    await rejectsWith(
+      owner.frontend.registerFunction({
+        name: "not-wasm",
+        executorType: "wamr",
+        payload: Buffer.from("print('hello')"),
+      }),
+      Code.InvalidArgument,
+      /not a valid WebAssembly module/,
+    );
+    // The magic number alone is not a module: the version and sections must validate too.
+    await rejectsWith(
+      owner.frontend.registerFunction({
+        name: "truncated-wasm",
+        executorType: "wamr",
+        payload: Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x02]),
+      }),
+      Code.InvalidArgument,
+      /not a valid WebAssembly module/,
+    );
+    for (const executorType of ["python", "javascript"]) {
+      await rejectsWith(
+        owner.frontend.registerFunction({
+          name: "latin-1",
+          executorType,
+          payload: Buffer.from([0x23, 0x20, 0xe9, 0x0a]),
+        }),
+        Code.InvalidArgument,
+        new RegExp(`${executorType} function: the source is not valid UTF-8`),
+      );
+    }
+    const emptyModule = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+    const accepted = await owner.frontend.registerFunction({
+      name: "empty-module",
+      executorType: "wamr",
+      payload: emptyModule,
+    });
+    assert.match(accepted, /^function-/);
+    await owner.frontend.rpc.deleteFunction({ functionId: accepted });
+  });
+
   async function runWithInput(
     path: string,
     cmac: Buffer,

@@ -73,6 +73,7 @@ export function validateFunctionDefinition(
       `payload of ${definition.payload.length} bytes exceeds the limit of ${maxPayloadBytes}`,
     );
   }
+  checkPayload(executorType, definition.payload);
   return {
     name,
     description: definition.description,
@@ -85,6 +86,33 @@ export function validateFunctionDefinition(
     userAllowlist: [...new Set(definition.userAllowlist)],
     usageQuota: definition.usageQuota < 0 ? null : definition.usageQuota,
   };
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Rejects a payload that its executor could never run, so that the owner learns it at
+ * registration rather than from a failed task: WebAssembly that does not validate, and
+ * Python or JavaScript source that is not UTF-8.
+ */
+function checkPayload(executorType: string, payload: Uint8Array): void {
+  if (executorType === "wamr" && !WebAssembly.validate(payload)) {
+    throw new CloisterError(
+      "INVALID_ARGUMENT",
+      "invalid payload for a wamr function: not a valid WebAssembly module; register the " +
+        "compiled .wasm file (it starts with the bytes 00 61 73 6d)",
+    );
+  }
+  if (executorType === "python" || executorType === "javascript") {
+    try {
+      strictUtf8.decode(payload);
+    } catch {
+      throw new CloisterError(
+        "INVALID_ARGUMENT",
+        `invalid payload for a ${executorType} function: the source is not valid UTF-8`,
+      );
+    }
+  }
 }
 
 function validateArguments(list: readonly FunctionArgument[]): FunctionArgumentRecord[] {
