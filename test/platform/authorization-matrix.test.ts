@@ -8,6 +8,8 @@ import type { Session, TestPlatform } from "../helpers/test-platform.ts";
 /**
  * The role-to-API policy as the reference states it (Teaclave's casbin policy plus
  * Cloister's delete RPCs), written out here so that a change to the policy code fails.
+ * FunctionOwner may also read, wait for and approve tasks, which Teaclave denied although
+ * the owner of a private function must approve every task that uses it.
  */
 const functionOwnerApis = new Set([
   "RegisterFunction",
@@ -17,6 +19,9 @@ const functionOwnerApis = new Set([
   "GetFunction",
   "ListFunctions",
   "GetFunctionUsageStats",
+  "GetTask",
+  "WaitTask",
+  "ApproveTask",
 ]);
 const dataOwnerApis = new Set([
   "RegisterInputFile",
@@ -309,6 +314,24 @@ describe("authorization matrix", () => {
       "deny",
     );
     add(
+      "private function's owner gets a task on it",
+      () => owner,
+      (s) => s.frontend.getTask(taskId),
+      "allow",
+    );
+    add(
+      "other function owner gets the task",
+      () => otherOwner,
+      (s) => s.frontend.getTask(taskId),
+      "deny",
+    );
+    add(
+      "other function owner approves the task",
+      () => otherOwner,
+      (s) => s.frontend.approveTask(taskId),
+      "deny",
+    );
+    add(
       "outsider assigns data",
       () => sameGroup,
       (s) => s.frontend.assignData(taskId, { inputs: { password: inputId } }),
@@ -373,6 +396,34 @@ describe("authorization matrix", () => {
       });
       assert.equal(await outcome(() => admin.frontend.invokeTask(task)), "deny");
       assert.equal(await outcome(() => admin.frontend.cancelTask(task)), "allow");
+    });
+
+    test("a private function's task runs once its owner approves", async () => {
+      const privateEcho = await owner.frontend.registerFunction({
+        name: "builtin-echo",
+        description: "",
+        executorType: "builtin",
+        public: false,
+        arguments: [{ key: "message", defaultValue: "", allowOverwrite: true }],
+        userAllowlist: ["r-data"],
+      });
+      const task = await dataOwner.frontend.createTask({
+        functionId: privateEcho,
+        arguments: { message: "approved by the owner" },
+      });
+      const created = await owner.frontend.getTask(task);
+      assert.deepEqual([...created.participants].sort(), ["r-data", "r-owner"]);
+      await assert.rejects(dataOwner.frontend.invokeTask(task), (error: unknown) => {
+        assert.ok(error instanceof ConnectError);
+        assert.equal(error.code, Code.FailedPrecondition);
+        assert.match(error.rawMessage, /r-owner/);
+        return true;
+      });
+      await dataOwner.frontend.approveTask(task);
+      await owner.frontend.approveTask(task);
+      await dataOwner.frontend.invokeTask(task);
+      const outcomeOfTask = await dataOwner.frontend.waitForTask(task);
+      assert.equal(outcomeOfTask.returnValue, "approved by the owner");
     });
   });
 });

@@ -13,6 +13,12 @@ const functionOwnerApis = [
   "get_function",
   "list_functions",
   "get_function_usage_stats",
+  // The owner of a private function is a participant of every task that uses it and must
+  // approve it. Teaclave's policy denied FunctionOwner these three calls, so such a task
+  // could never run. Management still limits them to the task's participants.
+  "get_task",
+  "wait_task",
+  "approve_task",
 ] as const;
 
 const dataOwnerApis = [
