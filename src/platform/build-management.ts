@@ -5,16 +5,31 @@ import { createAccessControlService } from "../services/access-control/access-co
 import { guardService } from "../services/guard-service.ts";
 import { createManagementService } from "../services/management/management-service.ts";
 import type { TaskSignal } from "../services/scheduler/task-signal.ts";
+import { WaitTaskLimits } from "../services/management/wait-task-limits.ts";
 import { routesOf } from "./service-unit.ts";
 import type { ServiceContext, ServiceUnit } from "./service-unit.ts";
 
-/** Builds the management service: functions, data and tasks, called by the frontend. */
-export function buildManagement(context: ServiceContext): ServiceUnit {
+/** Open WaitTask calls one user may have in one management process. */
+const maxWaitsPerUser = 64;
+
+/**
+ * Builds the management service: functions, data and tasks, called by the frontend. With
+ * the scheduler in the same process, every task end wakes WaitTask directly, so its reads
+ * of storage are only a rare safety net.
+ */
+export function buildManagement(
+  context: ServiceContext,
+  options: { schedulerInProcess: boolean },
+): ServiceUnit {
   const logger = context.component("management");
   const service = createManagementService({
     storage: context.storage,
     platformKey: context.platformKey,
     logger,
+    waitTaskLimits: new WaitTaskLimits({
+      maxPollIntervalMs: options.schedulerInProcess ? 1_000 : 10,
+      maxWaitsPerUser,
+    }),
   });
   return {
     name: "management",

@@ -13,7 +13,10 @@ const pullPollMs = 200;
  * Builds the scheduler: it hands staged tasks to executors, records their results, and
  * fails the tasks of executors that stop sending heartbeats.
  */
-export function buildScheduler(context: ServiceContext): ServiceUnit {
+export function buildScheduler(
+  context: ServiceContext,
+  options: { remoteExecutors: boolean },
+): ServiceUnit {
   const { config, storage } = context;
   const logger = context.component("scheduler");
   const tracker = new ExecutorTracker();
@@ -22,6 +25,7 @@ export function buildScheduler(context: ServiceContext): ServiceUnit {
     tracker,
     logger,
     executorTimeoutMs: config.executorTimeoutMs,
+    remoteExecutors: options.remoteExecutors,
   });
   const service = createSchedulerService({
     storage,

@@ -93,9 +93,15 @@ export async function startPlatform(
       authentication = await buildAuthentication(context);
       units.push(authentication);
     }
-    if (plan.local.has("management")) units.push(buildManagement(context));
+    if (plan.local.has("management")) {
+      units.push(buildManagement(context, { schedulerInProcess: plan.local.has("scheduler") }));
+    }
     if (plan.local.has("access_control")) units.push(buildAccessControl(context));
-    if (plan.local.has("scheduler")) units.push(buildScheduler(context));
+    if (plan.local.has("scheduler")) {
+      // Executors reach the scheduler from other processes only through its served endpoint.
+      const remoteExecutors = plan.servedEndpoints.includes("scheduler");
+      units.push(buildScheduler(context, { remoteExecutors }));
+    }
     const localRoutes = new Map<InternalEndpointName, (router: ConnectRouter) => void>();
     for (const unit of units) {
       if (unit.internalRoutes !== undefined) {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { constants as http2Constants } from "node:http2";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { DescMessage } from "@bufbuild/protobuf";
@@ -17,9 +18,13 @@ export interface GrpcUnaryHandlerOptions {
   /** Largest request and response message, in bytes. */
   readonly readMaxBytes: number;
   readonly writeMaxBytes: number;
+  /** Largest `grpc-timeout` accepted, in milliseconds; a longer one gets INVALID_ARGUMENT. */
+  readonly maxTimeoutMs: number;
   readonly contextValues: (request: NodeRequest) => ContextValues;
   /** Serves every request that is not plain unary gRPC: Connect, gRPC-Web, compression. */
   readonly fallback: (request: NodeRequest, response: NodeResponse) => void;
+  /** Receives errors other than ConnectError, which the caller sees only as INTERNAL. */
+  readonly onInternalError: (error: unknown, path: string) => void;
 }
 
 const envelopeHeaderBytes = 5;
@@ -100,6 +105,7 @@ function serveUnary(
     else response.end(body);
   };
   const fail = (error: unknown, context?: HandlerContext) => {
+    if (!(error instanceof ConnectError)) options.onInternalError(error, request.url);
     const connectError =
       error instanceof ConnectError
         ? error
@@ -109,16 +115,27 @@ function serveUnary(
     respond(context, trailer, undefined);
   };
 
-  request.on("data", (chunk: Buffer) => {
-    // After an early error the rest of the body is read and dropped.
-    if (responded) return;
+  // Rejects the call before the body has arrived. Reading stops, so HTTP/2 flow control
+  // stops the client, and once the status is out the stream is reset with NO_ERROR, which
+  // tells the client to stop sending.
+  const rejectEarly = (error: ConnectError) => {
+    chunks.length = 0;
+    request.off("data", onData);
+    request.pause();
+    // The compatibility layer's own "wantTrailers" listener runs first and sends the
+    // trailers, and the reset follows them.
+    request.stream.once("wantTrailers", () =>
+      setImmediate(() => request.stream.close(http2Constants.NGHTTP2_NO_ERROR)),
+    );
+    fail(error);
+  };
+  const onData = (chunk: Buffer) => {
     received += chunk.length;
     chunks.push(chunk);
     if (declared < 0 && received >= envelopeHeaderBytes) {
       declared = Buffer.concat(chunks, received).readUInt32BE(1);
       if (declared > options.readMaxBytes) {
-        chunks.length = 0;
-        fail(
+        rejectEarly(
           new ConnectError(
             `message size ${declared} is larger than configured readMaxBytes ${options.readMaxBytes}`,
             Code.ResourceExhausted,
@@ -130,15 +147,15 @@ function serveUnary(
       received > 2 * envelopeHeaderBytes + declared + options.readMaxBytes
     ) {
       // More than one message: a unary call takes exactly one.
-      chunks.length = 0;
-      fail(
+      rejectEarly(
         new ConnectError(
           "protocol error: received extra input message for unary method",
           Code.Unimplemented,
         ),
       );
     }
-  });
+  };
+  request.on("data", onData);
   request.once("end", () => {
     if (responded) return;
     const body = Buffer.concat(chunks, received);
@@ -166,10 +183,12 @@ async function invoke(
   try {
     const timeout = parseTimeout(
       stringHeader(request.headers["grpc-timeout"]),
-      Number.MAX_SAFE_INTEGER,
+      options.maxTimeoutMs,
     );
-    context = handlerContext(entry, request, clientGone, timeout.timeoutMs, options);
     if (timeout.error !== undefined) throw timeout.error;
+    // gRPC timeouts may be fractions of a millisecond (units u and n); timers take whole ones.
+    const timeoutMs = timeout.timeoutMs === undefined ? undefined : Math.ceil(timeout.timeoutMs);
+    context = handlerContext(entry, request, clientGone, timeoutMs, options);
     const input = decodeRequest(entry, readSingleEnvelope(body));
     const output = await entry.handler(input, context);
     const message = create(entry.method.output as DescMessage, output as never);

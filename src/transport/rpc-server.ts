@@ -14,6 +14,13 @@ import type { TlsCredentials } from "./tls-credentials.ts";
 /** Teaclave's limit on a gRPC message, in both directions. */
 export const maxMessageBytes = 4 * 1024 * 1024;
 
+/**
+ * Longest `grpc-timeout` a call may set, in milliseconds: the longest delay Node.js timers
+ * support (about 24.8 days). A longer one gets INVALID_ARGUMENT instead of a timer that
+ * would fire at once.
+ */
+const maxTimeoutMs = 2_147_483_647;
+
 const peerServiceSymbol = Symbol("cloister.peerService");
 
 /**
@@ -80,11 +87,14 @@ export async function startRpcServer(options: RpcServerOptions): Promise<RpcServ
     routes: options.routes,
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
+    maxTimeoutMs,
     contextValues,
+    onInternalError: (error, path) => logger.error({ err: error, path }, "request failed"),
     fallback: connectNodeAdapter({
       routes: options.routes,
       readMaxBytes: maxMessageBytes,
       writeMaxBytes: maxMessageBytes,
+      maxTimeoutMs,
       fallback: answerUnknownMethod,
       contextValues,
     }),

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import http2 from "node:http2";
 import { mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -127,6 +128,81 @@ describe("bad input", () => {
     });
     assert.equal(result.status, Code.InvalidArgument);
     assert.match(result.message, /invalid grpc timeout value: soon/);
+  });
+
+  test("fractional grpc-timeout values are accepted", async () => {
+    // gRPC-Go sends deadlines in nanoseconds or microseconds. Without credentials the call
+    // ends at authentication, which proves the deadline itself was accepted.
+    for (const timeout of ["199999u", "1500u", "99999999n", "10S"]) {
+      const result = await rawGrpcCall({
+        port: platform.platform.frontendPort,
+        path: getTaskPath,
+        frame: grpcFrame(Buffer.alloc(0)),
+        headers: { "grpc-timeout": timeout },
+      });
+      assert.equal(result.status, Code.Unauthenticated, `grpc-timeout ${timeout}`);
+    }
+  });
+
+  test("a grpc-timeout past the timer range gets INVALID_ARGUMENT", async () => {
+    const gzipped = grpcFrame(gzipSync(Buffer.alloc(0)));
+    gzipped[0] = 1;
+    // The plain request takes Cloister's short path, the gzip one Connect's handler.
+    for (const [frame, headers] of [
+      [grpcFrame(Buffer.alloc(0)), {}],
+      [gzipped, { "grpc-encoding": "gzip" }],
+    ] as const) {
+      const result = await rawGrpcCall({
+        port: platform.platform.frontendPort,
+        path: getTaskPath,
+        frame,
+        headers: { ...headers, "grpc-timeout": "3000000S" },
+      });
+      assert.equal(result.status, Code.InvalidArgument);
+      assert.match(result.message, /timeout 3000000000ms must be <= 2147483647/);
+    }
+  });
+
+  test("an oversized upload is cut off after its status", async () => {
+    const session = http2.connect(`https://127.0.0.1:${platform.platform.frontendPort}`, {
+      rejectUnauthorized: false,
+    });
+    try {
+      const request = session.request({
+        ":method": "POST",
+        ":path": getTaskPath,
+        "content-type": "application/grpc",
+        te: "trailers",
+      });
+      let status: string | undefined;
+      request.on("response", (headers) => (status ??= headers["grpc-status"] as string));
+      request.on("trailers", (headers) => (status ??= headers["grpc-status"] as string));
+      request.on("data", () => {});
+      request.on("error", () => {});
+      const closed = new Promise<void>((resolve) => request.once("close", () => resolve()));
+      const header = Buffer.alloc(5);
+      header.writeUInt32BE(0xffffffff, 1);
+      request.write(header);
+      // Keeps sending for at most 5 s; the server must end the stream long before that.
+      const chunk = Buffer.alloc(64 * 1024);
+      const deadline = Date.now() + 5_000;
+      let ended = false;
+      void closed.then(() => (ended = true));
+      while (!ended && Date.now() < deadline) {
+        if (!request.write(chunk)) {
+          await Promise.race([
+            new Promise((resolve) => request.once("drain", resolve)),
+            closed,
+            new Promise((resolve) => setTimeout(resolve, 100)),
+          ]);
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      assert.equal(ended, true, "the server left the stream open");
+      assert.equal(status, String(Code.ResourceExhausted));
+    } finally {
+      session.destroy();
+    }
   });
 
   test("a gzip request is decompressed and served", async () => {

@@ -68,6 +68,21 @@ describe("durability across a hard stop", () => {
     );
     await alice.frontend.assignData(pending, { inputs: { password } });
 
+    const loop = await owner.frontend.registerFunction({
+      name: "endless-loop",
+      description: "never returns",
+      executorType: "javascript",
+      public: true,
+      payload: Buffer.from("function entrypoint(argv) { for (;;) {} }"),
+    });
+    const running = await alice.frontend.createTask({ functionId: loop, executor: "javascript" });
+    await alice.frontend.invokeTask(running);
+    let tries = 0;
+    while ((await alice.frontend.getTask(running)).status !== TaskStatus.Running) {
+      assert.ok(++tries < 200, "the endless loop never started");
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+
     assert.equal(await first.kill("SIGKILL"), null);
 
     const second = await startServeProcess({ dataDirectory, ...ports });
@@ -76,6 +91,14 @@ describe("durability across a hard stop", () => {
       const restored = await second.clients({ id: "alice", token: aliceToken.token });
       const done = await restored.frontend.getTask(finished);
       assert.equal(done.status, TaskStatus.Finished);
+      // Its executor died with the first process, and no other can reach this scheduler, so
+      // the task fails at the restart instead of after the 30 s heartbeat timeout.
+      const lost = await restored.frontend.getTask(running);
+      assert.equal(lost.status, TaskStatus.Failed);
+      assert.equal(
+        lost.result?.result.case === "Err" ? lost.result.result.value.reason : "",
+        "Runtime Error: Executor Timeout",
+      );
       const waiting = await restored.frontend.getTask(pending);
       assert.equal(waiting.status, TaskStatus.Created);
       assert.deepEqual(

@@ -207,6 +207,46 @@ describe("task state machine", () => {
     assert.equal((await alice.frontend.waitForTask(next)).returnValue, "after");
   });
 
+  test("WaitTask returns at the task's end and caps open waits per user", async () => {
+    const waiting = await alice.frontend.createTask({
+      functionId: echoId,
+      arguments: { message: "waited for" },
+    });
+    // A Created task never ends by itself, so these waits stay open until aborted.
+    const abort = new AbortController();
+    const open = Array.from({ length: 64 }, () =>
+      alice.frontend.rpc
+        .waitTask({ taskId: waiting, timeoutMs: 20_000 }, { signal: abort.signal })
+        .catch(() => undefined),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+
+    await rejectsWith(
+      alice.frontend.rpc.waitTask({ taskId: waiting, timeoutMs: 1_000 }),
+      Code.ResourceExhausted,
+      /64 WaitTask calls open/,
+    );
+    // Another user's waits are counted apart.
+    const bobsTask = await bob.frontend.createTask({
+      functionId: echoId,
+      arguments: { message: "" },
+    });
+    assert.equal(
+      (await bob.frontend.rpc.waitTask({ taskId: bobsTask, timeoutMs: 50 })).status,
+      TaskStatus.Created,
+    );
+
+    abort.abort();
+    await Promise.all(open);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Aborted calls free their places, and the task's end returns a wait before its timeout.
+    const started = performance.now();
+    const result = alice.frontend.rpc.waitTask({ taskId: waiting, timeoutMs: 20_000 });
+    await alice.frontend.invokeTask(waiting);
+    assert.equal((await result).status, TaskStatus.Finished);
+    assert.ok(performance.now() - started < 10_000);
+  });
+
   test("an executor that disappears fails its task", async () => {
     // A platform without workers of its own; a real scheduler client takes the task and
     // then goes silent.
@@ -234,7 +274,7 @@ describe("task state machine", () => {
       });
       assert.equal(stagedTask?.taskId, taskId);
       assert.equal(stagedTask?.functionName, "builtin-echo");
-      // Pulling starts the run; a later Running update from the executor is accepted as is.
+      // Pulling starts the run, and a later Running update from the executor is accepted.
       assert.equal((await user.frontend.getTask(taskId)).status, TaskStatus.Running);
       await scheduler.updateTaskStatus({
         executorId: "ghost",

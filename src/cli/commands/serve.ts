@@ -6,6 +6,7 @@ import { CloisterError } from "../../common/errors.ts";
 import { createLogger } from "../../common/logger.ts";
 import type { LogLevel } from "../../common/logger.ts";
 import { parseEndpointAssignment } from "../../platform/deployment-plan.ts";
+import type { TeeMode } from "../../platform/evidence-provider.ts";
 import type { DeploymentOptions, EndpointAddress } from "../../platform/deployment-plan.ts";
 import { resolvePlatformConfig } from "../../platform/platform-config.ts";
 import { startPlatform } from "../../platform/platform.ts";
@@ -37,6 +38,7 @@ interface ServeOptions {
   fileRoot: string[];
   dev: boolean;
   logLevel: string;
+  tee: string;
   services: string;
   endpoint: string[];
   internalListen?: string;
@@ -112,6 +114,12 @@ export function registerServeCommand(program: Command): void {
     )
     .option("--log-level <level>", "fatal, error, warn, info, debug or trace", "info")
     .option(
+      "--tee <mode>",
+      "where the evidence comes from: simulation (no hardware protection), tsm (Linux " +
+        "configfs-tsm in a TDX or SEV-SNP guest) or gramine (SGX under Gramine)",
+      "simulation",
+    )
+    .option(
       "--services <list>",
       "services this process runs, comma-separated: authentication, frontend, management, " +
         "access_control, scheduler, execution, or all",
@@ -167,6 +175,7 @@ export function registerServeCommand(program: Command): void {
             executorWorkers: options.executors,
             dev: options.dev,
             logLevel: options.logLevel as LogLevel,
+            tee: options.tee as TeeMode,
             fileRoots: options.fileRoot,
             ...deploymentFrom(options),
             ...(process.env["CLOISTER_ADMIN_PASSWORD"] === undefined

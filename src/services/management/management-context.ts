@@ -7,12 +7,14 @@ import type { AuditEntry, StorageBackend } from "../../storage/storage-backend.t
 import { readRecord } from "../../storage/versioned.ts";
 import type { Versioned } from "../../storage/versioned.ts";
 import type { Caller } from "../caller.ts";
+import type { WaitTaskLimits } from "./wait-task-limits.ts";
 
 /** The storage, platform key and logger that every management operation uses. */
 export interface ManagementContext {
   readonly storage: StorageBackend;
   readonly platformKey: PlatformKey;
   readonly logger: Logger;
+  readonly waitTaskLimits: WaitTaskLimits;
 }
 
 export async function requireFunction(

@@ -94,13 +94,12 @@ export async function getTask(
 }
 
 const maxWaitMs = 30_000;
-/** Maximum gap between reads, for ends recorded by a scheduler in another process. */
-const maxPollIntervalMs = 10;
 
 /**
  * Returns the task once it has ended or `timeoutMs` has passed. A commit to the task in this
- * process wakes it at once. It also re-reads storage at growing intervals (2 ms to 10 ms),
- * because a scheduler in another process may record the end.
+ * process wakes it at once. It also re-reads storage at growing intervals, from 2 ms up to
+ * the configured maximum, because a scheduler in another process may record the end. Each
+ * user may have a limited number of waits open.
  */
 export async function waitTask(
   context: ManagementContext,
@@ -111,13 +110,22 @@ export async function waitTask(
 ): Promise<TaskRecord> {
   const deadline = Date.now() + (timeoutMs <= 0 || timeoutMs > maxWaitMs ? maxWaitMs : timeoutMs);
   const key = recordKeys.task(taskId);
-  let intervalMs = 2;
-  for (;;) {
-    const task = await getTask(context, caller, taskId);
-    const remaining = deadline - Date.now();
-    if (isTerminal(task.status) || remaining <= 0 || signal.aborted) return task;
-    await context.storage.watch(key, Math.min(intervalMs, remaining), signal);
-    intervalMs = Math.min(intervalMs * 1.5, maxPollIntervalMs);
+  const { maxPollIntervalMs } = context.waitTaskLimits.settings;
+  let task = await getTask(context, caller, taskId);
+  if (isTerminal(task.status)) return task;
+  const leave = context.waitTaskLimits.enter(caller.userId);
+  try {
+    let intervalMs = 2;
+    for (;;) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0 || signal.aborted) return task;
+      await context.storage.watch(key, Math.min(intervalMs, remaining), signal);
+      intervalMs = Math.min(intervalMs * 1.5, maxPollIntervalMs);
+      task = await getTask(context, caller, taskId);
+      if (isTerminal(task.status)) return task;
+    }
+  } finally {
+    leave();
   }
 }
 

@@ -12,13 +12,16 @@ export const executorTimeoutReason = "Runtime Error: Executor Timeout";
 
 /**
  * Fails the tasks of executors that have been silent for longer than the timeout. At start
- * it gives every executor that has a task in storage a fresh grace period.
+ * it gives every executor that has a task in storage a fresh grace period, unless no
+ * executor outside this process can reach the scheduler: then those executors died with
+ * the previous process, and their tasks fail at once.
  */
 export class LivenessMonitor {
   readonly #storage: StorageBackend;
   readonly #tracker: ExecutorTracker;
   readonly #logger: Logger;
   readonly #timeoutMs: number;
+  readonly #remoteExecutors: boolean;
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<void> = Promise.resolve();
 
@@ -27,11 +30,14 @@ export class LivenessMonitor {
     tracker: ExecutorTracker;
     logger: Logger;
     executorTimeoutMs: number;
+    /** Whether executors in other processes may pull tasks from this scheduler. */
+    remoteExecutors: boolean;
   }) {
     this.#storage = options.storage;
     this.#tracker = options.tracker;
     this.#logger = options.logger;
     this.#timeoutMs = options.executorTimeoutMs;
+    this.#remoteExecutors = options.remoteExecutors;
   }
 
   async start(checkIntervalMs: number): Promise<void> {
@@ -42,7 +48,15 @@ export class LivenessMonitor {
         task.executorId !== null &&
         (task.status === TaskStatus.Staged || task.status === TaskStatus.Running)
       ) {
-        this.#tracker.restore(task.executorId, task.id, now);
+        if (this.#remoteExecutors) {
+          this.#tracker.restore(task.executorId, task.id, now);
+        } else {
+          this.#logger.warn(
+            { executorId: task.executorId, taskId: task.id },
+            "executor lost: it ran in this process before the restart",
+          );
+          await this.#failTask(task.executorId, task.id);
+        }
       }
     }
     this.#timer = setInterval(() => {
