@@ -3,6 +3,8 @@ import { guardService } from "../services/guard-service.ts";
 import { ExecutorTracker } from "../services/scheduler/executor-tracker.ts";
 import { LivenessMonitor } from "../services/scheduler/liveness-monitor.ts";
 import { createSchedulerService } from "../services/scheduler/scheduler-service.ts";
+import { acquireSchedulerLock } from "./scheduler-lock.ts";
+import type { SchedulerLock } from "./scheduler-lock.ts";
 import { routesOf } from "./service-unit.ts";
 import type { ServiceContext, ServiceUnit } from "./service-unit.ts";
 
@@ -36,10 +38,22 @@ export function buildScheduler(
     pullWaitMs: config.pullWaitMs,
     pullPollMs,
   });
+  let lock: SchedulerLock | undefined;
   return {
     name: "scheduler",
     internalRoutes: routesOf(Scheduler, guardService(service, logger, "scheduler")),
-    start: () => liveness.start(Math.min(1000, config.executorTimeoutMs / 3)),
-    stop: () => liveness.stop(),
+    async start() {
+      lock = acquireSchedulerLock(context.paths.schedulerLock, config.dataDirectory);
+      try {
+        await liveness.start(Math.min(1000, config.executorTimeoutMs / 3));
+      } catch (error) {
+        lock.release();
+        throw error;
+      }
+    },
+    async stop() {
+      await liveness.stop();
+      lock?.release();
+    },
   };
 }

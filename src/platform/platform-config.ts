@@ -130,6 +130,7 @@ export function resolvePlatformConfig(
 export function platformPaths(dataDirectory: string) {
   return {
     database: join(dataDirectory, "cloister.db"),
+    schedulerLock: join(dataDirectory, "scheduler.lock"),
     platformKey: join(dataDirectory, "platform.key"),
     tlsDirectory: join(dataDirectory, "tls"),
     workDirectory: join(dataDirectory, "work"),

@@ -15,7 +15,8 @@ const functionOwnerApis = [
   "get_function_usage_stats",
   // The owner of a private function is a participant of every task that uses it and must
   // approve it. Teaclave's policy denied FunctionOwner these three calls, so such a task
-  // could never run. Management still limits them to the task's participants.
+  // could never run. Management still limits them to the task's participants, which also
+  // include a FunctionOwner named as an owner of one of the task's files.
   "get_task",
   "wait_task",
   "approve_task",
