@@ -159,15 +159,19 @@ function serveUnary(
   request.once("end", () => {
     if (responded) return;
     const body = Buffer.concat(chunks, received);
-    invoke(entry, request, body, clientGone.signal, options).then(
-      ({ context, body: reply }) => {
-        const trailer = new Headers(context.responseTrailer);
-        trailer.set("grpc-status", "0");
-        respond(context, trailer, reply);
-      },
-      (failure: { error: unknown; context?: HandlerContext }) =>
-        fail(failure.error, failure.context),
-    );
+    invoke(entry, request, body, clientGone.signal, options)
+      .then(
+        ({ context, body: reply }) => {
+          const trailer = new Headers(context.responseTrailer);
+          trailer.set("grpc-status", "0");
+          respond(context, trailer, reply);
+        },
+        (failure: { error: unknown; context?: HandlerContext }) =>
+          fail(failure.error, failure.context),
+      )
+      // Writing the reply can still fail if the stream breaks meanwhile. That must not
+      // become an unhandled rejection, which would end the process.
+      .catch((error: unknown) => options.onInternalError(error, request.url));
   });
 }
 
