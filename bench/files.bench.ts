@@ -418,9 +418,9 @@ try {
           `| openssl speed -evp aes-256-gcm -bytes 16384 | ${openssl256.toFixed(0)} | 100% | one core, 16 KiB blocks, no disk |`,
         ]),
     "",
-    `Task-file pipeline, ${pipelineMebibytes} MiB teaclave-file-128 input copied by a streaming function to an aes-gcm-256 output (file URLs; download, verify, stage, run, encrypt, upload): ` +
-      `${pipeline.seconds.toFixed(1)} s (prepare ${pipeline.phases[0]!.toFixed(1)} s, function ${pipeline.phases[1]!.toFixed(1)} s, publish and dispose ${pipeline.phases[2]!.toFixed(1)} s), ${((pipelineMebibytes * mebibyte) / 1e6 / pipeline.seconds).toFixed(0)} MB/s end to end, ` +
-      `peak RSS ${pipeline.peakRssMiB.toFixed(0)} MiB (${pipeline.baseRssMiB.toFixed(0)} MiB before the run, sampled every 20 ms).`,
+    `Task-file pipeline, ${pipelineMebibytes} MiB teaclave-file-128 input copied by a streaming function to an aes-gcm-256 output (file URLs; download, verify, stage, run, encrypt, upload). ` +
+      `It took ${pipeline.seconds.toFixed(1)} s (prepare ${pipeline.phases[0]!.toFixed(1)} s, function ${pipeline.phases[1]!.toFixed(1)} s, publish and dispose ${pipeline.phases[2]!.toFixed(1)} s), ${((pipelineMebibytes * mebibyte) / 1e6 / pipeline.seconds).toFixed(0)} MB/s end to end. ` +
+      `Peak RSS was ${pipeline.peakRssMiB.toFixed(0)} MiB (${pipeline.baseRssMiB.toFixed(0)} MiB before the run, sampled every 20 ms).`,
     "",
     "Command: `npm run bench -- bench/files.bench.ts`",
     "",

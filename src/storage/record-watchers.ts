@@ -1,3 +1,5 @@
+import { waitForWake } from "../common/wait-for-wake.ts";
+
 /**
  * Waiters for writes to record keys, woken by the storage backend after each commit, so that
  * a long-polling RPC returns as soon as a record changes instead of on its next poll.
@@ -18,24 +20,19 @@ export class RecordWatchers {
 
   /** Resolves at the next `notify` of `key`, after `timeoutMs`, or when `signal` aborts. */
   wait(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted === true) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        const waiters = this.#waiters.get(key);
-        waiters?.delete(done);
-        if (waiters?.size === 0) this.#waiters.delete(key);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      signal?.addEventListener("abort", done, { once: true });
+    const subscribe = (wake: () => void) => {
       let waiters = this.#waiters.get(key);
       if (waiters === undefined) {
         waiters = new Set();
         this.#waiters.set(key, waiters);
       }
-      waiters.add(done);
-    });
+      waiters.add(wake);
+      return () => {
+        const current = this.#waiters.get(key);
+        current?.delete(wake);
+        if (current?.size === 0) this.#waiters.delete(key);
+      };
+    };
+    return waitForWake(subscribe, timeoutMs, signal);
   }
 }

@@ -69,7 +69,7 @@ export interface StorageBackend {
   /**
    * Resolves when a commit through this backend object writes `key`, after `timeoutMs`, or
    * when `signal` aborts, whichever comes first. Commits by other processes that share the
-   * database wake nobody, so a caller that waits for them must also re-read on a timer.
+   * database wake no watcher, so a caller that waits for them must also re-read on a timer.
    */
   watch(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Returns matching audit entries, newest first. See `parseAuditQuery` for the syntax. */

@@ -7,7 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { ConnectRouter, ContextValues, HandlerContext } from "@connectrpc/connect";
 // Connect marks these helpers internal, so package.json pins its exact version.
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { collectUnaryMethods } from "./unary-methods.ts";
+import { collectUnaryMethods, unaryHandlerContext } from "./unary-methods.ts";
 import type { UnaryMethod } from "./unary-methods.ts";
 
 type NodeRequest = IncomingMessage | Http2ServerRequest;
@@ -116,8 +116,8 @@ function serveUnary(
   };
 
   // Rejects the call before the body has arrived. Reading stops, so HTTP/2 flow control
-  // stops the client, and once the status is out the stream is reset with NO_ERROR, which
-  // tells the client to stop sending.
+  // stops the client. Once the status is out, the stream is reset with NO_ERROR, which asks
+  // the client to stop sending.
   const rejectEarly = (error: ConnectError) => {
     chunks.length = 0;
     request.off("data", onData);
@@ -190,9 +190,7 @@ async function invoke(
       options.maxTimeoutMs,
     );
     if (timeout.error !== undefined) throw timeout.error;
-    // gRPC timeouts may be fractions of a millisecond (units u and n); timers take whole ones.
-    const timeoutMs = timeout.timeoutMs === undefined ? undefined : Math.ceil(timeout.timeoutMs);
-    context = handlerContext(entry, request, clientGone, timeoutMs, options);
+    context = handlerContext(entry, request, clientGone, timeout.timeoutMs, options);
     const input = decodeRequest(entry, readSingleEnvelope(body));
     const output = await entry.handler(input, context);
     const message = create(entry.method.output as DescMessage, output as never);
@@ -266,32 +264,20 @@ function handlerContext(
   timeoutMs: number | undefined,
   options: GrpcUnaryHandlerOptions,
 ): HandlerContext {
-  let signal = clientGone;
-  let remainingMs = (): number | undefined => undefined;
-  if (timeoutMs !== undefined) {
-    const deadline = Date.now() + timeoutMs;
-    remainingMs = () => deadline - Date.now();
-    signal = AbortSignal.any([clientGone, AbortSignal.timeout(timeoutMs)]);
-  }
   const requestHeader = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {
     if (name.startsWith(":") || value === undefined) continue;
     if (Array.isArray(value)) for (const item of value) requestHeader.append(name, item);
     else requestHeader.append(name, value);
   }
-  return {
-    service: entry.service,
-    method: entry.method,
-    signal,
-    timeoutMs: remainingMs,
-    requestMethod: "POST",
-    requestHeader,
-    responseHeader: new Headers(),
-    responseTrailer: new Headers(),
+  return unaryHandlerContext(entry, {
     protocolName: "grpc",
-    values: options.contextValues(request),
     url: request.url,
-  };
+    signal: clientGone,
+    timeoutMs,
+    requestHeader,
+    values: options.contextValues(request),
+  });
 }
 
 function stringHeader(value: string | string[] | undefined): string | null {

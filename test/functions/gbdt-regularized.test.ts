@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { teaclaveFixture } from "../helpers/fixtures.ts";
+import { gbdtTrainingFixtureArguments, teaclaveFixture } from "../helpers/fixtures.ts";
 import { runBuiltin, writeTempInput } from "./run-builtin.ts";
 import { readGbdtTrainConfig, readRegularization } from "../../src/functions/builtin/gbdt-train.ts";
 import { trainRegularizedGbdt } from "../../src/functions/builtin/gbdt-regularized-trainer.ts";
@@ -12,17 +12,7 @@ import { formatFixed } from "../../src/functions/builtin/rust-format.ts";
 // every hessian is 1) and match what xgboost 1.7.4 grows with tree_method="exact".
 
 const trainData = teaclaveFixture("functions/gbdt_training/train.txt");
-const fixtureArgs = {
-  feature_size: 4,
-  max_depth: 4,
-  iterations: 100,
-  shrinkage: 0.1,
-  feature_sample_ratio: 1.0,
-  data_sample_ratio: 1.0,
-  min_leaf_size: 1,
-  loss: "LAD",
-  training_optimization_level: 2,
-};
+const fixtureArgs = gbdtTrainingFixtureArguments;
 
 /** One split stump with learning rate 1 and no base score, so leaf values are raw weights. */
 const stumpArgs = {
@@ -157,12 +147,12 @@ test("reg_lambda shrinks leaf weights", async () => {
 
 test("min_split_loss prunes weak splits", async () => {
   // The split at 3.5 changes the loss by 75: xgboost keeps it for γ = 74 and prunes it for 76.
-  const kept = summarizeStump(await train({ ...stumpArgs, min_split_loss: 74 }, stepData));
-  assert.equal(kept.leaf, false);
-  assert.equal(kept.threshold, 3.5);
-  const pruned = summarizeStump(await train({ ...stumpArgs, min_split_loss: 76 }, stepData));
-  assert.equal(pruned.leaf, true);
-  assert.equal(pruned.pred, 2.5);
+  const keptStump = summarizeStump(await train({ ...stumpArgs, min_split_loss: 74 }, stepData));
+  assert.equal(keptStump.leaf, false);
+  assert.equal(keptStump.threshold, 3.5);
+  const prunedStump = summarizeStump(await train({ ...stumpArgs, min_split_loss: 76 }, stepData));
+  assert.equal(prunedStump.leaf, true);
+  assert.equal(prunedStump.pred, 2.5);
 });
 
 test("regularized split learns missing direction", async () => {

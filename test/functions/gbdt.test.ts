@@ -1,23 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { teaclaveFixture } from "../helpers/fixtures.ts";
+import { gbdtTrainingFixtureArguments, teaclaveFixture } from "../helpers/fixtures.ts";
 import { runBuiltin, writeTempInput } from "./run-builtin.ts";
 
 const model = teaclaveFixture("functions/gbdt_prediction/model.txt");
 const testData = teaclaveFixture("functions/gbdt_prediction/test_data.txt");
 const trainData = teaclaveFixture("functions/gbdt_training/train.txt");
-const trainArgs = {
-  feature_size: 4,
-  max_depth: 4,
-  iterations: 100,
-  shrinkage: 0.1,
-  feature_sample_ratio: 1.0,
-  data_sample_ratio: 1.0,
-  min_leaf_size: 1,
-  loss: "LAD",
-  training_optimization_level: 2,
-};
+const trainArgs = gbdtTrainingFixtureArguments;
 
 test("gbdt-predict matches fixture bytes", async () => {
   const result = await runBuiltin(

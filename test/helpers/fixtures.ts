@@ -16,3 +16,16 @@ export function teaclaveFixture(relativePath: string): string {
 export function attestationFixture(relativePath: string): string {
   return resolve(fixturesRoot, "attestation", relativePath);
 }
+
+/** The arguments Teaclave trained `functions/gbdt_training/expected_model.txt` with. */
+export const gbdtTrainingFixtureArguments = {
+  feature_size: 4,
+  max_depth: 4,
+  iterations: 100,
+  shrinkage: 0.1,
+  feature_sample_ratio: 1.0,
+  data_sample_ratio: 1.0,
+  min_leaf_size: 1,
+  loss: "LAD",
+  training_optimization_level: 2,
+};

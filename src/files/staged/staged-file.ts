@@ -169,7 +169,7 @@ export async function* readStagedFile(path: string, key: Uint8Array): AsyncGener
     const size = plaintextSize(length);
     if (size < 0) throw stagedIntegrityError();
     const chunks = Math.max(1, Math.ceil(length / sealedChunkSize));
-    // Each block holds whole sealed chunks. A block is decrypted before the next is requested,
+    // Each block contains whole sealed chunks. A block is decrypted before the next is requested,
     // so the reader can reuse its buffers.
     const blocks = readFileRange(handle, 0, length, {
       chunkSize: ioBlockChunks * sealedChunkSize,

@@ -52,7 +52,7 @@ export function isRegularizedLoss(loss: string): loss is RegularizedLoss {
   return Object.hasOwn(objectives, loss);
 }
 
-/** Whether `loss` is logistic, so that `base_score` is a probability. */
+/** Returns whether `loss` is logistic, which makes `base_score` a probability. */
 export function isLogisticLoss(loss: RegularizedLoss): boolean {
   return objectives[loss] === "logistic";
 }

@@ -1,3 +1,5 @@
+import { waitForWake } from "../../common/wait-for-wake.ts";
+
 /**
  * Wakes executors waiting in PullTask when a task is staged. Inside one process management
  * signals it directly; across processes the waiters also poll, so a missed signal only
@@ -28,16 +30,10 @@ export class TaskSignal {
     if (seenGeneration !== undefined && seenGeneration !== this.#generation) {
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", done);
-        this.#waiters.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      signal?.addEventListener("abort", done, { once: true });
-      this.#waiters.add(done);
-    });
+    const subscribe = (wake: () => void) => {
+      this.#waiters.add(wake);
+      return () => this.#waiters.delete(wake);
+    };
+    return waitForWake(subscribe, timeoutMs, signal);
   }
 }
